@@ -1,0 +1,23 @@
+# CUDA is optional: with nvcc the kernels get CUDA twins, without it the
+# build is CPU-only and says so.
+include_guard(GLOBAL)
+include(CheckLanguage)
+
+set(OPFORGE_HAVE_CUDA OFF)
+if(OPFORGE_CUDA)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # Turing and newer: every architecture CUDA 12 and 13 both compile for.
+      set(CMAKE_CUDA_ARCHITECTURES "75;80;86;89;90" CACHE STRING "CUDA architectures")
+    endif()
+    set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)  # one cudart, shared with the framework
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)
+    find_package(CUDAToolkit REQUIRED)
+    set(OPFORGE_HAVE_CUDA ON)
+    message(STATUS "opforge: CUDA ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES}")
+  else()
+    message(STATUS "opforge: no CUDA compiler found: CPU-only build")
+  endif()
+endif()
