@@ -1,0 +1,79 @@
+# ONNX Runtime adapter: headers only, never linked to libonnxruntime, so one
+# binary loads in every runtime from 1.13 on (see cpp/onnxruntime/register.cc).
+# Headers come from ONNXRUNTIME_ROOT when set, else the build provisions them
+# into a private cache folder (Debian's libonnxruntime-dev, unpacked, no
+# system change); they are never vendored into the repository.
+include_guard(GLOBAL)
+
+set(ONNXRUNTIME_ROOT "$ENV{ONNXRUNTIME_ROOT}" CACHE PATH
+    "ONNX Runtime release folder (with include/onnxruntime_c_api.h)")
+if(DEFINED ENV{XDG_CACHE_HOME} AND NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+  set(_cache "$ENV{XDG_CACHE_HOME}/opforge")
+else()
+  set(_cache "$ENV{HOME}/.cache/opforge")
+endif()
+set(OPFORGE_SDK_CACHE "${_cache}" CACHE PATH "Where opforge keeps provisioned SDK headers")
+
+set(_ort_inc "")
+if(ONNXRUNTIME_ROOT)
+  find_path(_ort_inc onnxruntime_c_api.h NO_DEFAULT_PATH NO_CACHE
+            PATHS "${ONNXRUNTIME_ROOT}"
+            PATH_SUFFIXES include include/onnxruntime include/onnxruntime/core/session)
+  if(NOT _ort_inc)
+    opforge_report(onnxruntime SKIPPED
+      "ONNXRUNTIME_ROOT=${ONNXRUNTIME_ROOT} holds no onnxruntime_c_api.h")
+    return()
+  endif()
+  set(_ort_source "ONNXRUNTIME_ROOT")
+else()
+  set(_dest "${OPFORGE_SDK_CACHE}/onnxruntime-headers-debian-trixie")
+  execute_process(
+    COMMAND bash "${OPFORGE_CPP_DIR}/tools/provision_onnxruntime_headers.sh" "${_dest}" trixie
+    OUTPUT_VARIABLE _ort_inc ERROR_VARIABLE _err RESULT_VARIABLE _rc
+    OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT _rc EQUAL 0)
+    string(STRIP "${_err}" _err)
+    string(REGEX REPLACE ".*\n" "" _err "${_err}")
+    opforge_report(onnxruntime SKIPPED
+      "no ONNX Runtime headers: set ONNXRUNTIME_ROOT to an ONNX Runtime release folder (provisioning failed: ${_err})")
+    return()
+  endif()
+  file(READ "${_dest}/SOURCE" _ort_source)
+  string(STRIP "${_ort_source}" _ort_source)
+endif()
+
+file(STRINGS "${_ort_inc}/onnxruntime_c_api.h" _api REGEX "^#define ORT_API_VERSION [0-9]+")
+string(REGEX REPLACE ".* ([0-9]+)$" "\\1" _ort_api "${_api}")
+
+# CUDA provider kernels only where the installed runtime has that provider:
+# they make the library depend on libcudart.
+opforge_python(_ort_rt [=[
+import onnxruntime as ort
+print(ort.__version__, int("CUDAExecutionProvider" in ort.get_available_providers()))
+]=])
+set(_ort_runtime "not installed")
+set(_with_cuda "")
+if(NOT _ort_rt MATCHES "^ERROR: ")
+  separate_arguments(_ort_rt)
+  list(GET _ort_rt 0 _ort_runtime)
+  list(GET _ort_rt 1 _ort_has_cuda)
+  if(_ort_has_cuda AND OPFORGE_HAVE_CUDA)
+    set(_with_cuda CUDA)
+  endif()
+endif()
+
+opforge_sources(ONNXRUNTIME _ort_srcs)
+opforge_framework_library(onnxruntime SOURCES "${OPFORGE_CPP_DIR}/onnxruntime/register.cc"
+                          ${_ort_srcs} ${_with_cuda})
+target_include_directories(opforge_onnxruntime SYSTEM PRIVATE "${_ort_inc}")
+target_include_directories(opforge_onnxruntime PRIVATE "${OPFORGE_CPP_DIR}/onnxruntime")
+
+if(_with_cuda)
+  set(_kind "CPU + CUDA providers")
+else()
+  set(_kind "CPU provider")
+endif()
+opforge_report(onnxruntime BUILT
+  "headers API ${_ort_api} (${_ort_source}); negotiates API 13..${_ort_api} at load; runtime here: ${_ort_runtime}; ${_kind}"
+  VERSION "api-${_ort_api}" CXX11_ABI "none (C API)" CUDA "${_with_cuda}"
+  DETAIL "${_ort_source}")

@@ -1,0 +1,81 @@
+# TensorFlow adapter: compile and link flags come from the installed
+# TensorFlow's own tf.sysconfig (ABI flag included) and are applied to this
+# target only, since torch may use another C++ ABI.
+include_guard(GLOBAL)
+
+opforge_python(_tf [=[
+import json, tensorflow as tf
+print(json.dumps({"version": tf.__version__, "cflags": tf.sysconfig.get_compile_flags(),
+                  "lflags": tf.sysconfig.get_link_flags(),
+                  "cuda": bool(tf.test.is_built_with_cuda())}))
+]=])
+if(_tf MATCHES "^ERROR: ")
+  string(REGEX REPLACE "^ERROR: " "" _why "${_tf}")
+  opforge_report(tensorflow SKIPPED "tensorflow is not importable by ${OPFORGE_PYTHON} (${_why})")
+  return()
+endif()
+string(JSON _tf_version GET "${_tf}" version)
+string(JSON _tf_cuda GET "${_tf}" cuda)
+
+set(_with_cuda "")
+if(_tf_cuda)
+  if(NOT OPFORGE_HAVE_CUDA)
+    message(WARNING "opforge: TensorFlow ${_tf_version} is a CUDA build but no CUDA compiler was found: building CPU kernels only")
+  else()
+    set(_with_cuda CUDA)
+  endif()
+endif()
+
+opforge_sources(TENSORFLOW _tf_srcs)
+opforge_framework_library(tensorflow SOURCES ${_tf_srcs} ${_with_cuda})
+target_include_directories(opforge_tensorflow PRIVATE "${OPFORGE_CPP_DIR}/tensorflow")
+# tensorflow::errors::* is deprecated in newer releases, yet the only
+# spelling that also compiles against TF 2.12 (Triton 23.05).
+target_compile_options(opforge_tensorflow PRIVATE -Wno-deprecated-declarations)
+
+set(_abi "")
+string(JSON _n LENGTH "${_tf}" cflags)
+math(EXPR _last "${_n} - 1")
+foreach(_i RANGE ${_last})
+  string(JSON _flag GET "${_tf}" cflags ${_i})
+  if(_flag MATCHES "^-I(.*)")
+    target_include_directories(opforge_tensorflow SYSTEM PRIVATE "${CMAKE_MATCH_1}")
+  elseif(_flag MATCHES "^-D(.*)")
+    target_compile_definitions(opforge_tensorflow PRIVATE "${CMAKE_MATCH_1}")
+    if(_flag MATCHES "^-D_GLIBCXX_USE_CXX11_ABI=([01])")
+      set(_abi "${CMAKE_MATCH_1}")
+    endif()
+  elseif(_flag MATCHES "^--?std=c\\+\\+([0-9]+)")
+    set_target_properties(opforge_tensorflow PROPERTIES CXX_STANDARD ${CMAKE_MATCH_1} CXX_STANDARD_REQUIRED ON)
+  else()
+    target_compile_options(opforge_tensorflow PRIVATE "${_flag}")
+  endif()
+endforeach()
+
+string(JSON _n LENGTH "${_tf}" lflags)
+math(EXPR _last "${_n} - 1")
+set(_tf_libdir "")
+foreach(_i RANGE ${_last})
+  string(JSON _flag GET "${_tf}" lflags ${_i})
+  if(_flag MATCHES "^-L(.*)")
+    set(_tf_libdir "${CMAKE_MATCH_1}")
+  elseif(_flag MATCHES "^-l:(.*)")
+    target_link_libraries(opforge_tensorflow PRIVATE "${_tf_libdir}/${CMAKE_MATCH_1}")
+  elseif(_flag MATCHES "^-l(.*)")
+    target_link_libraries(opforge_tensorflow PRIVATE "${CMAKE_MATCH_1}")
+  else()
+    target_link_options(opforge_tensorflow PRIVATE "${_flag}")
+  endif()
+endforeach()
+if(_tf_libdir)
+  target_link_directories(opforge_tensorflow PRIVATE "${_tf_libdir}")
+endif()
+
+if(_with_cuda)
+  target_compile_definitions(opforge_tensorflow PRIVATE GOOGLE_CUDA=1 EIGEN_USE_GPU)
+  set(_kind "CUDA")
+else()
+  set(_kind "CPU-only")
+endif()
+opforge_report(tensorflow BUILT "tensorflow ${_tf_version} (${_kind})"
+  VERSION "${_tf_version}" CXX11_ABI "${_abi}" CUDA "${_with_cuda}")

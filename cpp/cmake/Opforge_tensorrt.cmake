@@ -1,0 +1,130 @@
+# TensorRT adapter: one plugin per op in lib<namespace>_tensorrt.so, registered
+# with TensorRT's plugin registry when the library is loaded. The C++ sources
+# pick the plugin API from NvInferVersion.h (IPluginV3 for 10+, IPluginV2DynamicExt
+# before), so the same sources build against TensorRT 8.6 and 10.x.
+#
+# TensorRT is found through TensorRT_ROOT (cache or environment variable): a
+# TensorRT install (include/ and lib/), or just a folder of headers, such as a
+# TensorRT release tag's include/, for a compile-only check. Without
+# TensorRT_ROOT the usual install paths are searched.
+include_guard(GLOBAL)
+
+set(OPFORGE_TENSORRT_MIN_VERSION 8.6)
+
+if(NOT DEFINED TensorRT_ROOT AND DEFINED ENV{TensorRT_ROOT})
+  set(TensorRT_ROOT "$ENV{TensorRT_ROOT}")
+endif()
+set(TensorRT_ROOT "${TensorRT_ROOT}" CACHE PATH
+    "TensorRT install, or a folder of TensorRT headers (compile-only check); empty: search the usual paths")
+
+# A changed TensorRT_ROOT must not reuse what was found under the previous one.
+if(NOT "${TensorRT_ROOT}" STREQUAL "${_OPFORGE_TENSORRT_ROOT_SEARCHED}")
+  unset(OPFORGE_TENSORRT_INCLUDE_DIR CACHE)
+  unset(OPFORGE_TENSORRT_NVINFER CACHE)
+  set(_OPFORGE_TENSORRT_ROOT_SEARCHED "${TensorRT_ROOT}" CACHE INTERNAL "")
+endif()
+
+if(TensorRT_ROOT)
+  set(_trt_where HINTS "${TensorRT_ROOT}" NO_DEFAULT_PATH)
+else()
+  set(_trt_where PATHS /usr/include/x86_64-linux-gnu /usr/local/tensorrt /opt/tensorrt)
+endif()
+
+find_path(OPFORGE_TENSORRT_INCLUDE_DIR NvInferVersion.h ${_trt_where} PATH_SUFFIXES include
+          DOC "Folder of NvInfer.h")
+
+# Reads "major.minor.patch" from NvInferVersion.h: 8.6 spells the numbers in
+# NV_TENSORRT_MAJOR..., 10.x may define those as TRT_MAJOR_ENTERPRISE...
+function(_opforge_tensorrt_version include_dir out_var)
+  file(STRINGS "${include_dir}/NvInferVersion.h" defines REGEX "^#define [A-Z_]+ +[0-9]+")
+  set(parts)
+  foreach(part MAJOR MINOR PATCH)
+    set(value "")
+    foreach(macro NV_TENSORRT_${part} TRT_${part}_ENTERPRISE)
+      if(value STREQUAL "" AND defines MATCHES "#define ${macro} +([0-9]+)")
+        set(value "${CMAKE_MATCH_1}")
+      endif()
+    endforeach()
+    if(value STREQUAL "")
+      set(${out_var} "" PARENT_SCOPE)
+      return()
+    endif()
+    list(APPEND parts "${value}")
+  endforeach()
+  list(JOIN parts "." version)
+  set(${out_var} "${version}" PARENT_SCOPE)
+endfunction()
+
+# What the shared library and the compile-check object library both need.
+function(_opforge_tensorrt_target target include_dir)
+  target_include_directories(${target} SYSTEM PRIVATE "${include_dir}")
+  target_include_directories(${target} PRIVATE "${OPFORGE_CPP_DIR}")  # "tensorrt/plugin.h"
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
+endfunction()
+
+if(NOT OPFORGE_TENSORRT_INCLUDE_DIR)
+  opforge_report(tensorrt SKIPPED
+    "TensorRT not found: set TensorRT_ROOT to a TensorRT install (or to a release tag's include/ folder for a compile-only check)")
+  return()
+endif()
+
+_opforge_tensorrt_version("${OPFORGE_TENSORRT_INCLUDE_DIR}" _trt_version)
+if(_trt_version STREQUAL "")
+  opforge_report(tensorrt SKIPPED
+    "could not read the TensorRT version from ${OPFORGE_TENSORRT_INCLUDE_DIR}/NvInferVersion.h")
+  return()
+endif()
+if(_trt_version VERSION_LESS OPFORGE_TENSORRT_MIN_VERSION)
+  opforge_report(tensorrt SKIPPED
+    "TensorRT ${_trt_version} is too old: opforge needs ${OPFORGE_TENSORRT_MIN_VERSION} or newer"
+    VERSION "${_trt_version}")
+  return()
+endif()
+
+if(NOT OPFORGE_HAVE_CUDA)
+  opforge_report(tensorrt SKIPPED "TensorRT plugins need CUDA kernels; no CUDA compiler found"
+    VERSION "${_trt_version}")
+  return()
+endif()
+
+if(_trt_version VERSION_GREATER_EQUAL 10)
+  set(_trt_api "IPluginV3")
+else()
+  set(_trt_api "IPluginV2DynamicExt")
+endif()
+string(REGEX MATCH "^[0-9]+" _trt_major "${_trt_version}")
+set(_trt_detail "plugin API ${_trt_api}; headers ${OPFORGE_TENSORRT_INCLUDE_DIR}")
+
+if(TensorRT_ROOT)
+  set(_trt_lib_where HINTS "${TensorRT_ROOT}" NO_DEFAULT_PATH)
+else()
+  set(_trt_lib_where PATHS /usr/lib/x86_64-linux-gnu /usr/local/tensorrt /opt/tensorrt)
+endif()
+# pip's TensorRT wheels ship libnvinfer.so.<major> without the unversioned link.
+find_library(OPFORGE_TENSORRT_NVINFER NAMES nvinfer libnvinfer.so.${_trt_major}
+             ${_trt_lib_where} PATH_SUFFIXES lib lib64 DOC "libnvinfer")
+
+opforge_sources(TENSORRT _trt_srcs)
+
+if(NOT OPFORGE_TENSORRT_NVINFER)
+  # Headers only: compile every plugin source (and, through the dependency,
+  # every kernel .cu) in the default build; link nothing.
+  add_library(opforge_tensorrt_objects OBJECT ${_trt_srcs})
+  opforge_target_defaults(opforge_tensorrt_objects)
+  _opforge_tensorrt_target(opforge_tensorrt_objects "${OPFORGE_TENSORRT_INCLUDE_DIR}")
+  # The CUDA settings opforge_framework_library(... CUDA) gives the shared library:
+  # CUDA::cudart brings the CUDA include dirs (an OBJECT library links nothing).
+  target_link_libraries(opforge_tensorrt_objects PRIVATE CUDA::cudart)
+  target_compile_definitions(opforge_tensorrt_objects PRIVATE OPFORGE_WITH_CUDA=1)
+  add_dependencies(opforge_tensorrt_objects opforge_kernels_cuda)
+  opforge_report(tensorrt SKIPPED
+    "TensorRT ${_trt_version} headers only (no libnvinfer): sources compile-checked, link skipped"
+    VERSION "${_trt_version}" CUDA "${CUDAToolkit_VERSION}" DETAIL "${_trt_detail}")
+  return()
+endif()
+
+opforge_framework_library(tensorrt SOURCES ${_trt_srcs} CUDA)
+_opforge_tensorrt_target(opforge_tensorrt "${OPFORGE_TENSORRT_INCLUDE_DIR}")
+target_link_libraries(opforge_tensorrt PRIVATE "${OPFORGE_TENSORRT_NVINFER}")
+opforge_report(tensorrt BUILT "TensorRT ${_trt_version} (${OPFORGE_TENSORRT_NVINFER})"
+  VERSION "${_trt_version}" CUDA "${CUDAToolkit_VERSION}" DETAIL "${_trt_detail}")

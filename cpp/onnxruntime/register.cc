@@ -1,0 +1,72 @@
+// The library's one exported symbol. It negotiates the API version with the
+// runtime that loads it, so one binary serves ONNX Runtime 1.15 (Triton
+// 23.05) as well as the newest release: ask for the newest version both the
+// headers and the runtime know, fall back downwards, and stamp every op with
+// the version obtained (a newer stamp makes an older runtime reject the op).
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+
+#include "ort_adapter.h"
+
+namespace opforge::ort_adapter {
+
+std::vector<OrtCustomOp*>& registry() {
+  static std::vector<OrtCustomOp*> ops;
+  return ops;
+}
+
+namespace {
+
+constexpr int kMinApiVersion = 13;  // ONNX Runtime 1.13 (Triton 22.12)
+
+// "1.15.0" -> 15: for 1.x releases the API version is the minor version.
+int runtime_api_version(const OrtApiBase* base) {
+  const char* v = base->GetVersionString ? base->GetVersionString() : nullptr;
+  if (v == nullptr || std::atoi(v) != 1) return ORT_API_VERSION;
+  const char* dot = v;
+  while (*dot && *dot != '.') ++dot;
+  return *dot ? std::atoi(dot + 1) : ORT_API_VERSION;
+}
+
+std::mutex domains_mutex;
+// Session options keep raw pointers to the domain: it must outlive them.
+std::vector<Ort::CustomOpDomain>& domains() {
+  static auto* kept = new std::vector<Ort::CustomOpDomain>();  // never destroyed
+  return *kept;
+}
+
+}  // namespace
+}  // namespace opforge::ort_adapter
+
+extern "C" __attribute__((visibility("default"))) OrtStatus* ORT_API_CALL
+RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
+  using namespace opforge::ort_adapter;
+  const int wanted = std::min(runtime_api_version(api_base), ORT_API_VERSION);
+  int version = wanted;
+  const OrtApi* api = nullptr;
+  while (version >= kMinApiVersion && (api = api_base->GetApi(version)) == nullptr) --version;
+  if (api == nullptr) {
+    const OrtApi* v1 = api_base->GetApi(1);
+    const std::string msg = std::string("opforge: ONNX Runtime ") + api_base->GetVersionString() +
+                            " offers none of API versions " + std::to_string(kMinApiVersion) +
+                            ".." + std::to_string(wanted);
+    return v1 ? v1->CreateStatus(ORT_FAIL, msg.c_str()) : nullptr;
+  }
+  Ort::InitApi(api);
+  try {
+    std::lock_guard<std::mutex> lock(domains_mutex);
+    Ort::CustomOpDomain domain(OPFORGE_NS_STR);
+    for (OrtCustomOp* op : registry()) {
+      op->version = static_cast<uint32_t>(version);
+      domain.Add(op);
+    }
+    Ort::UnownedSessionOptions(options).Add(domain);
+    domains().push_back(std::move(domain));
+  } catch (const Ort::Exception& e) {
+    return api->CreateStatus(e.GetOrtErrorCode(), e.what());
+  } catch (const std::exception& e) {
+    return api->CreateStatus(ORT_FAIL, e.what());
+  }
+  return nullptr;
+}

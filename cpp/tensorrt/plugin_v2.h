@@ -1,0 +1,168 @@
+// The generic IPluginV2DynamicExt plugin and its IPluginCreator, for TensorRT
+// before 10 (8.6: Triton 23.05). The plugin serializes its attributes itself:
+// Spec::kAttrs.size() float32 values, in kAttrs order.
+#pragma once
+
+#include "tensorrt/plugin_common.h"
+
+#if NV_TENSORRT_MAJOR >= 10
+#error "plugin_v2.h is for TensorRT before 10 (use plugin_v3.h)"
+#endif
+
+// TensorRT 8.6 marks IPluginV2 and IPluginV2Ext [[deprecated]] in favour of
+// IPluginV3, which 8.6 does not have yet; IPluginCreator's overrides must
+// still name IPluginV2. This header is only compiled against TensorRT < 10.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+namespace opforge::trt {
+
+template <class Spec>
+class PluginV2 final : public nv::IPluginV2DynamicExt {
+ public:
+  PluginV2(const AttrValues<Spec>& attrs, const std::string& ns) : attrs_(attrs), namespace_(ns) {}
+  PluginV2(const PluginV2&) = default;
+  PluginV2& operator=(const PluginV2&) = delete;
+  ~PluginV2() override = default;
+
+  // IPluginV2
+  const char* getPluginType() const noexcept override { return plugin_name<Spec>(); }
+  const char* getPluginVersion() const noexcept override { return kPluginVersion; }
+  int32_t getNbOutputs() const noexcept override { return 1; }
+  int32_t initialize() noexcept override { return 0; }
+  void terminate() noexcept override {}
+
+  size_t getSerializationSize() const noexcept override { return sizeof(float) * attrs_.size(); }
+
+  void serialize(void* buffer) const noexcept override {
+    if (!attrs_.empty()) std::memcpy(buffer, attrs_.data(), sizeof(float) * attrs_.size());
+  }
+
+  void destroy() noexcept override { delete this; }
+
+  void setPluginNamespace(const char* ns) noexcept override {
+    guarded<Spec>("setPluginNamespace", 0, [&] {
+      namespace_ = ns == nullptr ? "" : ns;
+      return 0;
+    });
+  }
+
+  const char* getPluginNamespace() const noexcept override { return namespace_.c_str(); }
+
+  // IPluginV2Ext
+  nv::DataType getOutputDataType(int32_t /*index*/, const nv::DataType* input_types,
+                                 int32_t nb_inputs) const noexcept override {
+    return nb_inputs > 0 ? input_types[0] : nv::DataType::kFLOAT;
+  }
+
+  // IPluginV2DynamicExt
+  nv::IPluginV2DynamicExt* clone() const noexcept override {
+    return guarded<Spec>("clone", static_cast<nv::IPluginV2DynamicExt*>(nullptr),
+                         [&]() -> nv::IPluginV2DynamicExt* { return new PluginV2(*this); });
+  }
+
+  nv::DimsExprs getOutputDimensions(int32_t /*output_index*/, const nv::DimsExprs* inputs,
+                                    int32_t nb_inputs,
+                                    nv::IExprBuilder& /*builder*/) noexcept override {
+    // No error return here: a wrong input count is reported by
+    // supportsFormatCombination (no format fits) and configurePlugin.
+    if (nb_inputs < 1) return nv::DimsExprs{};
+    return inputs[0];
+  }
+
+  bool supportsFormatCombination(int32_t pos, const nv::PluginTensorDesc* in_out, int32_t nb_inputs,
+                                 int32_t nb_outputs) noexcept override {
+    return guarded<Spec>("supportsFormatCombination", false, [&] {
+      return supports_io<Spec>(pos, in_out[pos], in_out[0], nb_inputs, nb_outputs);
+    });
+  }
+
+  void configurePlugin(const nv::DynamicPluginTensorDesc* /*in*/, int32_t nb_inputs,
+                       const nv::DynamicPluginTensorDesc* /*out*/,
+                       int32_t nb_outputs) noexcept override {
+    check_io_count<Spec>(nb_inputs, nb_outputs);
+  }
+
+  size_t getWorkspaceSize(const nv::PluginTensorDesc* /*inputs*/, int32_t /*nb_inputs*/,
+                          const nv::PluginTensorDesc* /*outputs*/,
+                          int32_t /*nb_outputs*/) const noexcept override {
+    return 0;
+  }
+
+  int32_t enqueue(const nv::PluginTensorDesc* input_desc, const nv::PluginTensorDesc* /*output_desc*/,
+                  const void* const* inputs, void* const* outputs, void* /*workspace*/,
+                  cudaStream_t stream) noexcept override {
+    return run<Spec>(attrs_, input_desc, inputs, outputs, stream);
+  }
+
+ private:
+  // The implicit-batch overloads that IPluginV2DynamicExt retires (final there).
+  using nv::IPluginV2::enqueue;
+  using nv::IPluginV2::getOutputDimensions;
+  using nv::IPluginV2::getWorkspaceSize;
+  using nv::IPluginV2Ext::configurePlugin;
+
+  AttrValues<Spec> attrs_;
+  std::string namespace_;
+};
+
+template <class Spec>
+class CreatorV2 final : public nv::IPluginCreator {
+ public:
+  CreatorV2() { field_names<Spec>(field_names_, fc_); }
+
+  const char* getPluginName() const noexcept override { return plugin_name<Spec>(); }
+  const char* getPluginVersion() const noexcept override { return kPluginVersion; }
+  const nv::PluginFieldCollection* getFieldNames() noexcept override { return &fc_; }
+
+  // A missing required field logs the reason and returns nullptr.
+  nv::IPluginV2* createPlugin(const char* /*name*/,
+                              const nv::PluginFieldCollection* fc) noexcept override {
+    return guarded<Spec>("createPlugin", static_cast<nv::IPluginV2*>(nullptr),
+                         [&]() -> nv::IPluginV2* {
+                           AttrValues<Spec> attrs{};
+                           const std::string err = parse_fields<Spec>(fc, attrs);
+                           if (!err.empty()) {
+                             log_error(err);
+                             return nullptr;
+                           }
+                           return new PluginV2<Spec>(attrs, namespace_);
+                         });
+  }
+
+  nv::IPluginV2* deserializePlugin(const char* /*name*/, const void* data,
+                                   size_t length) noexcept override {
+    return guarded<Spec>("deserializePlugin", static_cast<nv::IPluginV2*>(nullptr),
+                         [&]() -> nv::IPluginV2* {
+                           AttrValues<Spec> attrs{};
+                           if (length != sizeof(float) * attrs.size() ||
+                               (length > 0 && data == nullptr)) {
+                             log_error(std::string(plugin_name<Spec>()) +
+                                       ": serialized plugin has " + std::to_string(length) +
+                                       " bytes, expected " +
+                                       std::to_string(sizeof(float) * attrs.size()));
+                             return nullptr;
+                           }
+                           if (length > 0) std::memcpy(attrs.data(), data, length);
+                           return new PluginV2<Spec>(attrs, namespace_);
+                         });
+  }
+
+  void setPluginNamespace(const char* ns) noexcept override {
+    guarded<Spec>("setPluginNamespace", 0, [&] {
+      namespace_ = ns == nullptr ? "" : ns;
+      return 0;
+    });
+  }
+
+  const char* getPluginNamespace() const noexcept override { return namespace_.c_str(); }
+
+ private:
+  std::array<nv::PluginField, Spec::kAttrs.size()> field_names_{};
+  nv::PluginFieldCollection fc_{};
+  std::string namespace_ = kPluginNamespace;
+};
+
+}  // namespace opforge::trt
+
+#pragma GCC diagnostic pop
