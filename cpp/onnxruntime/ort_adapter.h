@@ -23,10 +23,6 @@ namespace opforge::ort_adapter {
 // RegisterCustomOps runs; stamped there with the negotiated API version.
 std::vector<OrtCustomOp*>& registry();
 
-struct Registrar {
-  explicit Registrar(OrtCustomOp* op) { registry().push_back(op); }
-};
-
 inline bool to_dtype(ONNXTensorElementDataType t, DType* out) {
   switch (t) {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: *out = DType::kFloat32; return true;
@@ -97,30 +93,25 @@ void run_on_device(bool on_cuda, Ort::KernelContext& ctx, Cpu&& cpu, Cuda&& cuda
 #endif
 }
 
-#if ORT_API_VERSION >= 17
-// Every opforge op's output has the type and shape of its first input.
-inline OrtStatusPtr same_type_and_shape_as_input0(const OrtCustomOp*, OrtShapeInferContext* ctx) {
-  const OrtApi& api = Ort::GetApi();
-  OrtTensorTypeAndShapeInfo* info = nullptr;
-  if (OrtStatusPtr status = api.ShapeInferContext_GetInputTypeShape(ctx, 0, &info)) return status;
-  return api.ShapeInferContext_SetOutputTypeShape(ctx, 0, info);
+inline ONNXTensorElementDataType to_onnx(DType t) {
+  switch (t) {
+    case DType::kFloat32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+    case DType::kFloat16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+    case DType::kInt32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
+    case DType::kInt64: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
+  }
+  return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
 }
-#endif
 
-// One OrtCustomOp per (kernel, execution provider). Kernel provides
-// kOpType, kInputs, a constructor (const OrtKernelInfo*, bool on_cuda) and
-// Compute(OrtKernelContext*). Types are left undefined: ONNX Runtime then
-// binds all inputs and the output to one type variable, and the kernel
-// rejects dtypes it does not support.
+// One OrtCustomOp per (kernel, dtype, execution provider), all under the
+// kernel's op type. Typed variants rather than "undefined" types: ONNX
+// Runtime before 1.17 accepts at most one dynamically typed input, and picks
+// the variant whose input types match the node.
+// Kernel provides kOpType, kInputs, supports(DType), a constructor
+// (const OrtKernelInfo*, bool on_cuda) and Compute(OrtKernelContext*).
 template <typename Kernel>
 struct Op : Ort::CustomOpBase<Op<Kernel>, Kernel> {
-  explicit Op(bool cuda) : on_cuda(cuda) {
-#if ORT_API_VERSION >= 17
-    // Runtimes >= 1.17 want the output type of a multi-input op spelled out;
-    // older ones (stamped version < 17) ignore this field.
-    OrtCustomOp::InferOutputShapeFn = &same_type_and_shape_as_input0;
-#endif
-  }
+  Op(DType t, bool cuda) : type(to_onnx(t)), on_cuda(cuda) {}
   void* CreateKernel(const OrtApi&, const OrtKernelInfo* info) const {
     return new Kernel(info, on_cuda);
   }
@@ -129,33 +120,32 @@ struct Op : Ort::CustomOpBase<Op<Kernel>, Kernel> {
     return on_cuda ? "CUDAExecutionProvider" : "CPUExecutionProvider";
   }
   size_t GetInputTypeCount() const { return Kernel::kInputs; }
-  ONNXTensorElementDataType GetInputType(size_t) const {
-    return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-  }
+  ONNXTensorElementDataType GetInputType(size_t) const { return type; }
   size_t GetOutputTypeCount() const { return 1; }
-  ONNXTensorElementDataType GetOutputType(size_t) const {
-    return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-  }
+  ONNXTensorElementDataType GetOutputType(size_t) const { return type; }
+
+  ONNXTensorElementDataType type;
   bool on_cuda;
 };
+
+// Creates the kernel's ops for every dtype it supports, on CPU and (when
+// built with CUDA) on the CUDA provider. They live as long as the process.
+template <typename Kernel>
+bool register_kernel() {
+  for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64}) {
+    if (!Kernel::supports(t)) continue;
+    registry().push_back(new Op<Kernel>(t, false));
+#if OPFORGE_WITH_CUDA
+    registry().push_back(new Op<Kernel>(t, true));
+#endif
+  }
+  return true;
+}
 
 }  // namespace opforge::ort_adapter
 
 #define OPFORGE_ORT_CONCAT_(a, b) a##b
 #define OPFORGE_ORT_CONCAT(a, b) OPFORGE_ORT_CONCAT_(a, b)
-
-// Registers Kernel for the CPU provider, and for CUDA when built with it.
-#if OPFORGE_WITH_CUDA
-#define OPFORGE_ORT_OP(Kernel)                                                                  \
-  static ::opforge::ort_adapter::Op<Kernel> OPFORGE_ORT_CONCAT(op_cpu_, __LINE__){false};       \
-  static ::opforge::ort_adapter::Registrar OPFORGE_ORT_CONCAT(reg_cpu_, __LINE__){              \
-      &OPFORGE_ORT_CONCAT(op_cpu_, __LINE__)};                                                  \
-  static ::opforge::ort_adapter::Op<Kernel> OPFORGE_ORT_CONCAT(op_cuda_, __LINE__){true};       \
-  static ::opforge::ort_adapter::Registrar OPFORGE_ORT_CONCAT(reg_cuda_, __LINE__){             \
-      &OPFORGE_ORT_CONCAT(op_cuda_, __LINE__)};
-#else
-#define OPFORGE_ORT_OP(Kernel)                                                                  \
-  static ::opforge::ort_adapter::Op<Kernel> OPFORGE_ORT_CONCAT(op_cpu_, __LINE__){false};       \
-  static ::opforge::ort_adapter::Registrar OPFORGE_ORT_CONCAT(reg_cpu_, __LINE__){              \
-      &OPFORGE_ORT_CONCAT(op_cpu_, __LINE__)};
-#endif
+#define OPFORGE_ORT_OP(Kernel)                                                 \
+  [[maybe_unused]] static const bool OPFORGE_ORT_CONCAT(registered_, __LINE__) = \
+      ::opforge::ort_adapter::register_kernel<Kernel>();

@@ -8,6 +8,7 @@ using namespace opforge::ort_adapter;
 struct ClipKernel {
   static constexpr const char* kOpType = "Clip";
   static constexpr size_t kInputs = 1;
+  static bool supports(DType t) { return clip::supports(t); }
 
   ClipKernel(const OrtKernelInfo* info, bool cuda)
       : lo(float_attribute(info, kName, "lo", nullptr)),

@@ -8,6 +8,7 @@ using namespace opforge::ort_adapter;
 struct ModuloKernel {
   static constexpr const char* kOpType = "Modulo";
   static constexpr size_t kInputs = 2;
+  static bool supports(DType t) { return modulo::supports(t); }
 
   ModuloKernel(const OrtKernelInfo*, bool cuda) : on_cuda(cuda) {}
 

@@ -8,6 +8,7 @@ using namespace opforge::ort_adapter;
 struct RmsNormKernel {
   static constexpr const char* kOpType = "RmsNorm";
   static constexpr size_t kInputs = 2;
+  static bool supports(DType t) { return rms_norm::supports(t); }
 
   RmsNormKernel(const OrtKernelInfo* info, bool cuda)
       : epsilon(float_attribute(info, kName, "epsilon", &kDefaultEpsilon)), on_cuda(cuda) {

@@ -8,6 +8,7 @@ using namespace opforge::ort_adapter;
 struct ZeroOutKernel {
   static constexpr const char* kOpType = "ZeroOut";
   static constexpr size_t kInputs = 1;
+  static bool supports(DType t) { return zero_out::supports(t); }
 
   ZeroOutKernel(const OrtKernelInfo*, bool cuda) : on_cuda(cuda) {}
 

@@ -1,0 +1,191 @@
+"""The release matrix is data that builds trust blindly, so check its shape hard."""
+
+import re
+
+import pytest
+from packaging.version import InvalidVersion, Version
+
+from opforge import releases
+from opforge.releases import NO_BACKEND, UNKNOWN, UnknownRelease
+
+ALL_FIELDS = (*releases.LABELS, "pytorch.cxx11_abi")
+
+
+def _months(first: str, last: str) -> list[str]:
+    year, month = map(int, first.split("."))
+    out = []
+    while True:
+        out.append(f"{year:02d}.{month:02d}")
+        if out[-1] == last:
+            return out
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+@pytest.fixture(scope="module")
+def all_releases():
+    return releases.load_releases()
+
+
+@pytest.fixture(scope="module")
+def tags():
+    return releases.load_sources()
+
+
+def test_every_month_from_22_12_to_26_08_in_order(all_releases):
+    assert list(all_releases) == _months("22.12", "26.08")
+    assert all(name == r.name for name, r in all_releases.items())
+
+
+def test_server_versions_strictly_increase(all_releases):
+    versions = [r.server_version for r in all_releases.values()]
+    assert None not in versions
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+
+
+def test_every_field_is_a_version_or_an_explicit_marker(all_releases):
+    for r in all_releases.values():
+        for key in releases.LABELS:
+            value = r.get(key)
+            if value == UNKNOWN or (key == "tensorflow" and value == NO_BACKEND):
+                continue
+            try:
+                Version(value)
+            except InvalidVersion:
+                pytest.fail(f"{r.name} {key}={value!r} is neither a version nor a marker")
+        assert r.pytorch.cxx11_abi is True, r.name
+
+
+def test_every_value_has_a_source_with_defined_tags(all_releases, tags):
+    for r in all_releases.values():
+        assert set(r.sources) == set(ALL_FIELDS), r.name
+        for key in ALL_FIELDS:
+            value = r.pytorch.cxx11_abi if key == "pytorch.cxx11_abi" else r.get(key)
+            note = r.sources[key]
+            head, sep, detail = note.partition(":")
+            assert sep and detail.strip(), f"{r.name} {key}: {note!r}"
+            if value == UNKNOWN:
+                assert head == "not found", f"{r.name} {key}: {note!r}"
+                continue
+            for tag in head.split("+"):
+                assert tag in tags, f"{r.name} {key}: tag {tag!r} is not in [sources]"
+
+
+def test_release_23_05(all_releases):
+    r = all_releases["23.05"]
+    assert r.server == "2.34.0"
+    assert r.tensorrt == "8.6.1.6" and r.tensorrt_version.release[:3] == (8, 6, 1)
+    assert r.tensorflow == "2.12.0"
+    assert r.onnxruntime == "1.15.0"
+    assert r.cuda == "12.1.1" and r.cuda_version == Version("12.1.1")
+    assert r.ubuntu == "22.04"
+    assert (r.glibc, r.glibcxx, r.python) == ("2.35", "3.4.30", "3.10")
+    assert r.pytorch.ngc == "2.0.0" and r.pytorch.cxx11_abi is True
+    assert r.pytorch.public == "2.0.1"
+    assert r.has_tensorflow
+
+
+def test_tensorflow_backend_gone_from_25_03(all_releases):
+    for r in all_releases.values():
+        dropped = Version(r.name) >= Version("25.03")
+        assert r.has_tensorflow is not dropped, r.name
+        assert (r.tensorflow == NO_BACKEND) is dropped, r.name
+    assert all_releases["25.02"].tensorflow == "2.17.0"
+    assert all_releases["25.03"].tensorflow_version is None
+
+
+def test_glibc_and_glibcxx_follow_the_ubuntu_base(all_releases):
+    expected = {"20.04": ("2.31", "3.4.28"), "22.04": ("2.35", "3.4.30"),
+                "24.04": ("2.39", "3.4.33")}
+    for r in all_releases.values():
+        assert (r.glibc, r.glibcxx) == expected[r.ubuntu], r.name
+
+
+def _public_torch(ngc: str, pypi: list[Version]) -> str:
+    """The rule from the releases.toml header, restated to check the data."""
+    v = Version(ngc)
+    minor = v.release[:2]
+    if v.is_prerelease:
+        candidates = [p for p in pypi if p.release[:2] < minor]
+    else:
+        candidates = [p for p in pypi if p.release[:2] == minor]
+    return str(max(candidates))
+
+
+def test_public_torch_follows_the_documented_rule(all_releases, tags):
+    pypi = [Version(v) for v in tags["PYPI"].split(": ", 1)[1].split()]
+    for r in all_releases.values():
+        if r.pytorch.ngc == UNKNOWN:
+            assert r.pytorch.public == UNKNOWN, r.name
+        else:
+            assert r.pytorch.public == _public_torch(r.pytorch.ngc, pypi), r.name
+    assert all_releases["22.12"].pytorch.public == "1.13.1"  # 1.14 never shipped
+
+
+def test_conflicts_name_both_values(all_releases):
+    ort = all_releases["24.08"].sources["onnxruntime"]
+    assert "conflict" in ort and "1.19.0" in ort and "1.18.1" in ort
+    torch = all_releases["25.02"].sources["pytorch.ngc"]
+    assert "conflict" in torch and "6c54963f75" in torch and "ecf3bae" in torch
+
+
+def test_require_returns_known_values():
+    r = releases.get_release("23.05")
+    assert r.require("cuda") == "12.1.1"
+    assert r.require("pytorch") == "2.0.0"
+    assert r.require("tensorflow") == "2.12.0"
+
+
+def test_require_unknown_names_release_and_field(all_releases):
+    with pytest.raises(ValueError) as err:
+        all_releases["23.08"].require("pytorch", "the PyTorch op library")
+    message = str(err.value)
+    assert "Triton 23.08" in message and "PyTorch" in message and "unknown" in message
+    assert "not found" in message and "cannot build the PyTorch op library" in message
+    for r in all_releases.values():
+        for key, label in releases.LABELS.items():
+            if r.get(key) == UNKNOWN:
+                with pytest.raises(ValueError, match=re.escape(f"Triton {r.name}: {label} version is unknown")):
+                    r.require(key)
+
+
+def test_require_tensorflow_after_removal():
+    with pytest.raises(ValueError, match="Triton 25.03 has no TensorFlow backend"):
+        releases.get_release("25.03").require("tensorflow")
+
+
+def test_require_rejects_unknown_field_names():
+    with pytest.raises(KeyError):
+        releases.get_release("23.05").require("caffe2")
+
+
+def test_get_release_unknown_lists_releases(all_releases):
+    with pytest.raises(UnknownRelease) as err:
+        releases.get_release("99.99")
+    assert isinstance(err.value, KeyError)
+    message = str(err.value)
+    assert "99.99" in message
+    assert all(name in message for name in all_releases)
+
+
+def test_get_release_accepts_branch_names():
+    assert releases.get_release("r23.05") is releases.get_release("23.05")
+
+
+def test_format_table(all_releases):
+    table = releases.format_table(all_releases)
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["Triton", "server", "CUDA"]
+    rows = [line for line in lines if line[:5] in all_releases]
+    assert [row.split()[0] for row in rows] == list(all_releases)
+    row_23_08 = next(row for row in rows if row.startswith("23.08"))
+    assert "?" in row_23_08.split()
+    assert "1.19.0*" in next(row for row in rows if row.startswith("24.08"))
+    assert releases.format_table(all_releases.values()) == table
+
+
+def test_format_release_shows_values_sources_and_tags(tags):
+    text = releases.format_release(releases.get_release("23.05"))
+    assert text.startswith("Triton 23.05 (server 2.34.0)")
+    assert "8.6.1.6" in text and "GLIBCXX_3.4.30" in text
+    assert "from BP: r23.05 build.py" in text
+    assert f"BP: {tags['BP']}" in text
