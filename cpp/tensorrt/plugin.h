@@ -29,6 +29,6 @@ using Creator = CreatorV2<Spec>;
 #endif
 
 // One line per op, at namespace scope: OPFORGE_REGISTER_TENSORRT_PLUGIN(ClipSpec);
-#define OPFORGE_REGISTER_TENSORRT_PLUGIN(Spec)           \
+#define OPFORGE_REGISTER_TENSORRT_PLUGIN(Spec)                 \
   using Spec##TensorRTCreator = ::opforge::trt::Creator<Spec>; \
   REGISTER_TENSORRT_PLUGIN(Spec##TensorRTCreator)

@@ -1,0 +1,79 @@
+"""ONNX Runtime library in real ONNX Runtime: the newest runtime here, and
+onnxruntime 1.15 (Triton 23.05) in its own virtual environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import library, require_framework, results_of, run_python
+from opcases import ORT_TYPES, REPO, all_cases, assert_matches
+from ort_models import RUN_SAVED, build_model, run_model
+
+ort = require_framework("onnxruntime")
+require_framework("onnx")
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.id)
+def test_matches_reference(case):
+    out = run_model(ort, library("onnxruntime"), build_model(case, ORT_TYPES[case.op]), case.inputs)
+    assert_matches(case, out)
+
+
+@pytest.mark.parametrize("case", [c for c in all_cases() if c.inputs[0].size][::5], ids=lambda c: c.id)
+def test_matches_reference_on_cuda_provider(case):
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        pytest.skip(f"onnxruntime {ort.__version__} here has no CUDA execution provider")
+    out = run_model(ort, library("onnxruntime"), build_model(case, ORT_TYPES[case.op]), case.inputs,
+                    provider="CUDAExecutionProvider")
+    assert_matches(case, out)
+
+
+def test_non_contiguous_numpy_inputs():
+    case = next(c for c in all_cases() if c.op == "rms_norm" and c.inputs[0].ndim == 3)
+    views = [np.ascontiguousarray(a.T).T for a in case.inputs]
+    assert not views[0].flags.c_contiguous
+    assert_matches(case, run_model(ort, library("onnxruntime"), build_model(case, "RmsNorm"), views))
+
+
+def test_epsilon_attribute_is_optional():
+    case = next(c for c in all_cases() if c.op == "rms_norm" and c.dtype == "float32")
+    case.attrs = {}  # the reference's default, 1e-6, must be the op's default too
+    assert_matches(case, run_model(ort, library("onnxruntime"), build_model(case, "RmsNorm"), case.inputs))
+
+
+def test_exports_only_register_custom_ops():
+    from elftools.elf.elffile import ELFFile
+
+    with open(library("onnxruntime"), "rb") as f:
+        dynsym = ELFFile(f).get_section_by_name(".dynsym")
+        exported = {s.name for s in dynsym.iter_symbols()
+                    if s["st_shndx"] != "SHN_UNDEF" and s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK") and s.name}
+    assert exported == {"RegisterCustomOps"}
+
+
+def old_runtime_pythons() -> list[str]:
+    """Interpreters of older onnxruntime releases, from OPFORGE_ORT_COMPAT_PYTHONS
+    (os.pathsep-separated); .ci/run sets it up for onnxruntime 1.15.0."""
+    raw = os.environ.get("OPFORGE_ORT_COMPAT_PYTHONS", "")
+    return [p for p in raw.split(os.pathsep) if p]
+
+
+@pytest.mark.parametrize("python", old_runtime_pythons() or ["unset"])
+def test_same_library_computes_in_older_runtime(python, tmp_path):
+    if python == "unset":
+        pytest.skip("OPFORGE_ORT_COMPAT_PYTHONS is unset: no older onnxruntime to test against "
+                    "(.ci/run provisions onnxruntime 1.15.0 in .venvs/ort115)")
+    cases = [c for c in all_cases() if c.inputs[0].size < 100_000]
+    for i, case in enumerate(cases):
+        (tmp_path / f"{i:03d}.onnx").write_bytes(build_model(case, ORT_TYPES[case.op]))
+        np.savez(tmp_path / f"{i:03d}.npz", **{f"in{k}": a for k, a in enumerate(case.inputs)})
+    got = results_of(run_python(RUN_SAVED, library("onnxruntime"), str(tmp_path),
+                                str(Path(__file__).parent), python=python))
+    assert got["version"].split(".")[:2] != ort.__version__.split(".")[:2], "not an older runtime"
+    assert len(got["results"]) == len(cases)
+    for i, case in enumerate(cases):
+        assert_matches(case, np.load(tmp_path / f"{i:03d}.out.npy"))

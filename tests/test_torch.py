@@ -1,0 +1,111 @@
+"""TorchScript library in real torch: numbers, scripting, save/load, opcheck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import library, require_framework, results_of, run_python
+from opcases import OPS, all_cases, assert_matches
+
+torch = require_framework("torch")
+
+
+@pytest.fixture(scope="module")
+def ops():
+    torch.ops.load_library(library("torch"))
+    return torch.ops.opforge
+
+
+def call(ops, case, tensors):
+    return getattr(ops, case.op)(*tensors, *case.attrs.values())
+
+
+def devices():
+    out = ["cpu"]
+    if torch.cuda.is_available():
+        out.append("cuda")
+    return out
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.id)
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_matches_reference(ops, case, device):
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device visible to torch")
+    tensors = [torch.from_numpy(a).to(device) for a in case.inputs]
+    out = call(ops, case, tensors)
+    assert out.device.type == device
+    assert_matches(case, out.cpu().numpy())
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_non_contiguous_inputs(ops, op, device):
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device visible to torch")
+    case = next(c for c in all_cases() if c.op == op and c.inputs[0].ndim >= 2
+                and min(c.inputs[0].shape) > 1)
+    # Transposed views (and back) give non-contiguous tensors with the same values.
+    tensors = [torch.from_numpy(np.ascontiguousarray(a.T)).to(device).T if a.ndim >= 2
+               else torch.from_numpy(a).to(device) for a in case.inputs]
+    if op == "rms_norm":  # weight: a strided view of a longer tensor
+        w = torch.from_numpy(np.repeat(case.inputs[1], 2)).to(device)[::2]
+        tensors[1] = w
+    assert not tensors[0].is_contiguous()
+    assert_matches(case, call(ops, case, tensors).cpu().numpy())
+
+
+def test_cuda_kernels_registered_when_torch_has_cuda(ops):
+    if not torch.version.cuda:
+        pytest.skip(f"torch {torch.__version__} is a CPU-only build: no CUDA kernels to register")
+    for op in OPS:
+        assert torch._C._dispatch_has_kernel_for_dispatch_key(f"opforge::{op}", "CUDA"), op
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_opcheck(ops, op):
+    if not hasattr(torch.library, "opcheck"):
+        pytest.skip(f"torch {torch.__version__} has no torch.library.opcheck")
+    # opcheck compares eager and traced outputs with NaN != NaN: NaN-free cases only.
+    nan_free = [c for c in all_cases() if c.op == op
+                and not np.isnan(c.expected().astype(np.float64)).any()]
+    for case in nan_free[:4]:
+        args = [torch.from_numpy(a) for a in case.inputs] + list(case.attrs.values())
+        torch.library.opcheck(getattr(ops, op).default, tuple(args))
+
+
+SCRIPTED = """
+import sys, numpy as np, torch
+torch.ops.load_library(sys.argv[1])
+m = torch.jit.load(sys.argv[2])
+d = np.load(sys.argv[3])
+out = m(*[torch.from_numpy(d[k]) for k in ("x", "w", "i", "a", "b")])
+print(__import__("json").dumps({k: v.numpy().tolist() for k, v in zip(("clip", "rms", "zero", "mod"), out)}))
+"""
+
+
+def test_scripted_module_survives_save_and_load_in_a_fresh_process(ops, tmp_path):
+    class M(torch.nn.Module):
+        def forward(self, x, w, i, a, b):
+            return (torch.ops.opforge.clip(x, -0.5, 0.5), torch.ops.opforge.rms_norm(x, w, 1e-5),
+                    torch.ops.opforge.zero_out(i), torch.ops.opforge.modulo(a, b))
+
+    scripted = torch.jit.script(M())
+    assert "opforge::clip" in str(scripted.graph)
+    rng = np.random.default_rng(0)
+    data = {"x": rng.standard_normal((3, 8)).astype(np.float32),
+            "w": rng.standard_normal(8).astype(np.float32),
+            "i": np.arange(1, 7, dtype=np.int64).reshape(2, 3),
+            "a": rng.standard_normal(10).astype(np.float32) * 5,
+            "b": rng.standard_normal(10).astype(np.float32) + 3}
+    np.savez(tmp_path / "data.npz", **data)
+    scripted.save(str(tmp_path / "m.pt"))
+    got = results_of(run_python(SCRIPTED, library("torch"), str(tmp_path / "m.pt"),
+                                str(tmp_path / "data.npz")))
+    from opcases import reference
+    np.testing.assert_array_equal(np.float32(got["clip"]), reference("clip")(data["x"], -0.5, 0.5))
+    np.testing.assert_allclose(np.float32(got["rms"]), reference("rms_norm")(data["x"], data["w"], 1e-5),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(np.int64(got["zero"]), reference("zero_out")(data["i"]))
+    np.testing.assert_array_equal(np.float32(got["mod"]), reference("modulo")(data["a"], data["b"]))
