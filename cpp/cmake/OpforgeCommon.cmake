@@ -77,6 +77,13 @@ function(opforge_add_kernel_libraries)
   endif()
 endfunction()
 
+# Adapter code that launches the CUDA kernels: links them and the shared
+# cudart (one runtime, shared with the framework), sees the CUDA headers.
+function(opforge_target_cuda target)
+  target_link_libraries(${target} PRIVATE opforge_kernels_cuda CUDA::cudart)
+  target_compile_definitions(${target} PRIVATE OPFORGE_WITH_CUDA=1)
+endfunction()
+
 # opforge_framework_library(<fw> SOURCES src... [CUDA]) -> target opforge_<fw>,
 # file lib<namespace>_<fw>.so exporting only what cpp/exports/<fw>.map lists.
 function(opforge_framework_library fw)
@@ -91,9 +98,7 @@ function(opforge_framework_library fw)
     "LINKER:--version-script=${map}" "LINKER:--no-undefined" "LINKER:-z,relro,-z,now")
   target_link_libraries(opforge_${fw} PRIVATE opforge_kernels)
   if(ARG_CUDA)
-    target_link_libraries(opforge_${fw} PRIVATE opforge_kernels_cuda CUDA::cudart)
-    target_include_directories(opforge_${fw} PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
-    target_compile_definitions(opforge_${fw} PRIVATE OPFORGE_WITH_CUDA=1)
+    opforge_target_cuda(opforge_${fw})
   else()
     target_compile_definitions(opforge_${fw} PRIVATE OPFORGE_WITH_CUDA=0)
   endif()

@@ -73,7 +73,11 @@ if(_with_cuda)
 else()
   set(_kind "CPU provider")
 endif()
+set(_cuda_version "")
+if(_with_cuda)
+  set(_cuda_version "${CUDAToolkit_VERSION}")
+endif()
 opforge_report(onnxruntime BUILT
   "headers API ${_ort_api} (${_ort_source}); negotiates API 13..${_ort_api} at load; runtime here: ${_ort_runtime}; ${_kind}"
-  VERSION "api-${_ort_api}" CXX11_ABI "none (C API)" CUDA "${_with_cuda}"
+  VERSION "api-${_ort_api}" CXX11_ABI "none (C API)" CUDA "${_cuda_version}"
   DETAIL "${_ort_source}")

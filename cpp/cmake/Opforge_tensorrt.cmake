@@ -112,11 +112,9 @@ if(NOT OPFORGE_TENSORRT_NVINFER)
   add_library(opforge_tensorrt_objects OBJECT ${_trt_srcs})
   opforge_target_defaults(opforge_tensorrt_objects)
   _opforge_tensorrt_target(opforge_tensorrt_objects "${OPFORGE_TENSORRT_INCLUDE_DIR}")
-  # The CUDA settings opforge_framework_library(... CUDA) gives the shared library:
-  # CUDA::cudart brings the CUDA include dirs (an OBJECT library links nothing).
-  target_link_libraries(opforge_tensorrt_objects PRIVATE CUDA::cudart)
-  target_compile_definitions(opforge_tensorrt_objects PRIVATE OPFORGE_WITH_CUDA=1)
-  add_dependencies(opforge_tensorrt_objects opforge_kernels_cuda)
+  # An OBJECT library links nothing, but its dependencies are built: the
+  # kernels' .cu files get compiled too.
+  opforge_target_cuda(opforge_tensorrt_objects)
   opforge_report(tensorrt SKIPPED
     "TensorRT ${_trt_version} headers only (no libnvinfer): sources compile-checked, link skipped"
     VERSION "${_trt_version}" CUDA "${CUDAToolkit_VERSION}" DETAIL "${_trt_detail}")

@@ -1,0 +1,37 @@
+# opforge — the two commands of README.md:
+#   make build   set up .venv (pinned frameworks) and build + install opforge into it
+#   make test    run the test suite against that installation
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+ORT_COMPAT_VENV ?= .venvs/ort115
+
+# What the installed libraries are built from: a change re-runs `pip install .`.
+SOURCES := $(shell git ls-files CMakeLists.txt pyproject.toml cpp ops python 2>/dev/null)
+
+.PHONY: all build test clean
+all: build
+
+$(VENV)/.deps: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.opforge-installed: $(VENV)/.deps $(SOURCES)
+	$(PY) -m pip install --quiet --force-reinstall --no-deps .
+	$(VENV)/bin/opforge info
+	touch $@
+
+$(ORT_COMPAT_VENV)/.deps: requirements-ort115.txt
+	$(PYTHON) -m venv $(ORT_COMPAT_VENV)
+	$(ORT_COMPAT_VENV)/bin/python -m pip install --quiet -r requirements-ort115.txt
+	touch $@
+
+build: $(VENV)/.opforge-installed
+
+test: $(VENV)/.opforge-installed $(ORT_COMPAT_VENV)/.deps
+	OPFORGE_ORT_COMPAT_PYTHONS=$(abspath $(ORT_COMPAT_VENV))/bin/python $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf build dist $(VENV)/.opforge-installed

@@ -1,0 +1,57 @@
+"""The opforge command line, run as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import opforge
+
+
+def opforge_cli(*args):
+    return subprocess.run([sys.executable, "-m", "opforge", *args], capture_output=True, text=True)
+
+
+def test_info_reports_every_framework():
+    proc = opforge_cli("info")
+    assert proc.returncode == 0, proc.stderr
+    report = opforge.build_info()["frameworks"]
+    for fw in opforge.FRAMEWORKS:
+        line = next(l for l in proc.stdout.splitlines() if l.startswith(fw))
+        if report[fw]["status"] == "BUILT":
+            assert "built" in line and str(opforge.library_path(fw)) in line
+        else:
+            assert "skipped" in line and report[fw]["reason"] in line
+
+
+def test_library_path_names_the_reason_when_not_built():
+    for fw, r in opforge.build_info()["frameworks"].items():
+        if r["status"] != "BUILT":
+            try:
+                opforge.library_path(fw)
+            except opforge.LibraryNotBuilt as e:
+                assert r["reason"] in str(e)
+            else:
+                raise AssertionError(f"{fw}: library_path did not raise")
+
+
+def test_unknown_framework_is_a_clear_error():
+    try:
+        opforge.library_path("caffe")
+    except ValueError as e:
+        assert "torch" in str(e) and "caffe" in str(e)
+    else:
+        raise AssertionError("no error")
+
+
+def test_releases_table_and_detail():
+    table = opforge_cli("releases")
+    assert table.returncode == 0 and "23.05" in table.stdout and "26.08" in table.stdout
+    one = opforge_cli("releases", "23.05")
+    assert one.returncode == 0 and "2.12.0" in one.stdout and "8.6.1" in one.stdout
+
+
+def test_unknown_release_and_bad_command_exit_2():
+    bad = opforge_cli("releases", "99.99")
+    assert bad.returncode == 2 and "23.05" in bad.stderr
+    assert opforge_cli("frobnicate").returncode == 2

@@ -1,0 +1,33 @@
+"""Every CUDA kernel compiles with nvcc, for every default architecture.
+
+Needs nvcc only (no GPU): the GPU runs of these kernels are in the
+framework tests, which skip without a device."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from opcases import OPS, REPO
+
+
+def test_every_cuda_source_compiles(tmp_path):
+    nvcc = os.environ.get("CUDACXX") or shutil.which("nvcc")
+    if not nvcc:
+        pytest.skip("nvcc not found on PATH (or CUDACXX): the CUDA kernels cannot be compiled here")
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_FRAMEWORKS=",
+                    f"-DCMAKE_CUDA_COMPILER={nvcc}"], check=True, capture_output=True, text=True)
+    proc = subprocess.run(["cmake", "--build", str(build), "--target", "opforge_kernels_cuda",
+                           "-j", str(os.cpu_count() or 2)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    objects = {p.name: p for p in build.rglob("*.cu.o")}
+    assert sorted(objects) == sorted(f"{op}.cu.o" for op in OPS)
+    for name, path in objects.items():  # real device code, not an empty stub
+        with open(path, "rb") as f:
+            fatbin = ELFFile(f).get_section_by_name(".nv_fatbin")
+        assert fatbin is not None and fatbin.data_size > 1000, name
