@@ -14,6 +14,7 @@ the op's numpy reference (ops/<op>/reference.py).
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import json
 import os
 import shutil
@@ -264,7 +265,7 @@ def test_plugin_matches_reference(trt_env, case):
 def test_rms_norm_default_epsilon(trt_env):
     trt, cuda, _ = trt_env
     case = next(c for c in _trt_cases() if c.op == "rms_norm" and c.dtype == "float32")
-    case = Case(case.op, case.dtype, case.inputs, {})  # no epsilon field: 1e-6
+    case = dataclasses.replace(case, attrs={})  # no epsilon field: 1e-6
     assert_matches(case, _run_plugin(trt, cuda, "RmsNorm", {}, case.inputs))
 
 

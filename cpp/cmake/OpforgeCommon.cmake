@@ -84,18 +84,23 @@ function(opforge_target_cuda target)
   target_compile_definitions(${target} PRIVATE OPFORGE_WITH_CUDA=1)
 endfunction()
 
-# opforge_framework_library(<fw> SOURCES src... [CUDA]) -> target opforge_<fw>,
-# file lib<namespace>_<fw>.so exporting only what cpp/exports/<fw>.map lists.
+# opforge_framework_library(<fw> SOURCES src... [CUDA] [ALLOW_UNDEFINED])
+# -> target opforge_<fw>, file lib<namespace>_<fw>.so exporting only what
+# cpp/exports/<fw>.map lists. ALLOW_UNDEFINED: the framework libraries linked
+# here are stand-ins for the ones it will load with (another C++ ABI), so
+# some symbols can only resolve there.
 function(opforge_framework_library fw)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "CUDA" "" "SOURCES")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "CUDA;ALLOW_UNDEFINED" "" "SOURCES")
   add_library(opforge_${fw} SHARED ${ARG_SOURCES})
   opforge_target_defaults(opforge_${fw})
   set(map "${OPFORGE_CPP_DIR}/exports/${fw}.map")
   set_target_properties(opforge_${fw} PROPERTIES
     OUTPUT_NAME "${OPFORGE_NAMESPACE}_${fw}"
     LINK_DEPENDS "${map}")
-  target_link_options(opforge_${fw} PRIVATE
-    "LINKER:--version-script=${map}" "LINKER:--no-undefined" "LINKER:-z,relro,-z,now")
+  target_link_options(opforge_${fw} PRIVATE "LINKER:--version-script=${map}" "LINKER:-z,relro,-z,now")
+  if(NOT ARG_ALLOW_UNDEFINED)
+    target_link_options(opforge_${fw} PRIVATE "LINKER:--no-undefined")
+  endif()
   target_link_libraries(opforge_${fw} PRIVATE opforge_kernels)
   if(ARG_CUDA)
     opforge_target_cuda(opforge_${fw})

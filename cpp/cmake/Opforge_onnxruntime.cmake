@@ -45,6 +45,18 @@ endif()
 file(STRINGS "${_ort_inc}/onnxruntime_c_api.h" _api REGEX "^#define ORT_API_VERSION [0-9]+")
 string(REGEX REPLACE ".* ([0-9]+)$" "\\1" _ort_api "${_api}")
 
+# A release build targets the API version of the release's runtime: the
+# library then never asks a newer runtime for more than that release offers.
+set(OPFORGE_ORT_API_VERSION "" CACHE STRING
+    "Highest ONNX Runtime API version to ask for (e.g. 15 for onnxruntime 1.15); empty: the headers' version")
+set(_ort_max_api "${_ort_api}")
+if(OPFORGE_ORT_API_VERSION)
+  if(OPFORGE_ORT_API_VERSION LESS 13 OR OPFORGE_ORT_API_VERSION GREATER _ort_api)
+    message(FATAL_ERROR "OPFORGE_ORT_API_VERSION=${OPFORGE_ORT_API_VERSION}: must be 13..${_ort_api} (the headers' API version)")
+  endif()
+  set(_ort_max_api "${OPFORGE_ORT_API_VERSION}")
+endif()
+
 # CUDA provider kernels only where the installed runtime has that provider:
 # they make the library depend on libcudart.
 opforge_python(_ort_rt [=[
@@ -67,6 +79,7 @@ opforge_framework_library(onnxruntime SOURCES "${OPFORGE_CPP_DIR}/onnxruntime/re
                           ${_ort_srcs} ${_with_cuda})
 target_include_directories(opforge_onnxruntime SYSTEM PRIVATE "${_ort_inc}")
 target_include_directories(opforge_onnxruntime PRIVATE "${OPFORGE_CPP_DIR}/onnxruntime")
+target_compile_definitions(opforge_onnxruntime PRIVATE OPFORGE_ORT_MAX_API_VERSION=${_ort_max_api})
 
 if(_with_cuda)
   set(_kind "CPU + CUDA providers")
@@ -78,6 +91,6 @@ if(_with_cuda)
   set(_cuda_version "${CUDAToolkit_VERSION}")
 endif()
 opforge_report(onnxruntime BUILT
-  "headers API ${_ort_api} (${_ort_source}); negotiates API 13..${_ort_api} at load; runtime here: ${_ort_runtime}; ${_kind}"
-  VERSION "api-${_ort_api}" CXX11_ABI "none (C API)" CUDA "${_cuda_version}"
+  "headers API ${_ort_api} (${_ort_source}); negotiates API 13..${_ort_max_api} at load; runtime here: ${_ort_runtime}; ${_kind}"
+  VERSION "api-${_ort_max_api}" CXX11_ABI "none (C API)" CUDA "${_cuda_version}"
   DETAIL "${_ort_source}")

@@ -2,34 +2,65 @@
 # environment, through torch's own CMake package (find_package(Torch)).
 include_guard(GLOBAL)
 
-opforge_python(_torch [=[
+set(OPFORGE_TORCH_ROOT "" CACHE PATH
+    "A torch package folder (include/, lib/, version.py) to build against without importing torch (release builds)")
+set(OPFORGE_TORCH_CXX11_ABI "" CACHE STRING
+    "_GLIBCXX_USE_CXX11_ABI to build with (0/1); empty: that of the torch found")
+set(OPFORGE_TORCH_LIBS_CXX11_ABI "" CACHE STRING
+    "With OPFORGE_TORCH_ROOT: the C++ ABI of that folder's libraries (0/1)")
+
+if(OPFORGE_TORCH_ROOT)
+  # Release builds: the headers and libraries of a torch package, which
+  # need not be importable here (nor match this machine's CUDA).
+  file(STRINGS "${OPFORGE_TORCH_ROOT}/version.py" _v REGEX "^__version__")
+  string(REGEX REPLACE "^__version__ *= *['\"]([^'\"]+)['\"].*" "\\1" _torch_full "${_v}")
+  string(REGEX REPLACE "\\+.*" "" _torch_version "${_torch_full}")
+  if(NOT OPFORGE_TORCH_LIBS_CXX11_ABI MATCHES "^[01]$")
+    message(FATAL_ERROR "OPFORGE_TORCH_ROOT needs OPFORGE_TORCH_LIBS_CXX11_ABI=0|1 (the ABI of its libraries)")
+  endif()
+  set(_torch_abi "${OPFORGE_TORCH_LIBS_CXX11_ABI}")
+  set(_torch_cuda "")  # CPU kernels: CUDA ones need the release's CUDA torch (container toolchain)
+  set(_torch_target "")
+else()
+  opforge_python(_torch [=[
 import json, torch, torch.utils
 print(json.dumps({"version": torch.__version__.split("+")[0], "full": torch.__version__,
                   "prefix": torch.utils.cmake_prefix_path,
                   "abi": int(torch.compiled_with_cxx11_abi()), "cuda": torch.version.cuda or ""}))
 ]=])
-if(_torch MATCHES "^ERROR: ")
-  string(REGEX REPLACE "^ERROR: " "" _why "${_torch}")
-  opforge_report(torch SKIPPED "torch is not importable by ${OPFORGE_PYTHON} (${_why})")
-  return()
-endif()
-string(JSON _torch_version GET "${_torch}" version)
-string(JSON _torch_full GET "${_torch}" full)
-string(JSON _torch_prefix GET "${_torch}" prefix)
-string(JSON _torch_abi GET "${_torch}" abi)
-string(JSON _torch_cuda GET "${_torch}" cuda)
+  if(_torch MATCHES "^ERROR: ")
+    string(REGEX REPLACE "^ERROR: " "" _why "${_torch}")
+    opforge_report(torch SKIPPED "torch is not importable by ${OPFORGE_PYTHON} (${_why})")
+    return()
+  endif()
+  string(JSON _torch_version GET "${_torch}" version)
+  string(JSON _torch_full GET "${_torch}" full)
+  string(JSON _torch_prefix GET "${_torch}" prefix)
+  string(JSON _torch_abi GET "${_torch}" abi)
+  string(JSON _torch_cuda GET "${_torch}" cuda)
 
-if(_torch_cuda AND NOT OPFORGE_HAVE_CUDA)
-  opforge_report(torch SKIPPED
-    "torch ${_torch_full} is a CUDA ${_torch_cuda} build; building against it needs a CUDA toolkit (nvcc), none found (set CUDAToolkit_ROOT or CMAKE_CUDA_COMPILER)")
-  return()
+  if(_torch_cuda AND NOT OPFORGE_HAVE_CUDA)
+    opforge_report(torch SKIPPED
+      "torch ${_torch_full} is a CUDA ${_torch_cuda} build; building against it needs a CUDA toolkit (nvcc), none found (set CUDAToolkit_ROOT or CMAKE_CUDA_COMPILER)")
+    return()
+  endif()
+
+  list(APPEND CMAKE_PREFIX_PATH "${_torch_prefix}")
+  find_package(Torch CONFIG QUIET)
+  if(NOT Torch_FOUND)
+    opforge_report(torch SKIPPED "find_package(Torch) failed for torch ${_torch_full} in ${_torch_prefix}")
+    return()
+  endif()
+  set(_torch_target torch)
 endif()
 
-list(APPEND CMAKE_PREFIX_PATH "${_torch_prefix}")
-find_package(Torch CONFIG QUIET)
-if(NOT Torch_FOUND)
-  opforge_report(torch SKIPPED "find_package(Torch) failed for torch ${_torch_full} in ${_torch_prefix}")
-  return()
+set(_build_abi "${_torch_abi}")
+set(_allow_undefined "")
+if(OPFORGE_TORCH_CXX11_ABI MATCHES "^[01]$" AND NOT OPFORGE_TORCH_CXX11_ABI STREQUAL _torch_abi)
+  # The library must use the ABI of the libtorch it will load with (e.g.
+  # NGC's C++11 ABI), not that of the stand-in torch found here.
+  set(_build_abi "${OPFORGE_TORCH_CXX11_ABI}")
+  set(_allow_undefined ALLOW_UNDEFINED)
 endif()
 
 opforge_sources(TORCH _torch_srcs)
@@ -37,10 +68,25 @@ set(_with_cuda "")
 if(_torch_cuda)
   set(_with_cuda CUDA)
 endif()
-opforge_framework_library(torch SOURCES "${OPFORGE_CPP_DIR}/torch/library.cc" ${_torch_srcs} ${_with_cuda})
+opforge_framework_library(torch SOURCES "${OPFORGE_CPP_DIR}/torch/library.cc" ${_torch_srcs}
+                          ${_with_cuda} ${_allow_undefined})
 # `torch` (not TORCH_LIBRARIES' python parts): the library must load in
 # Triton's libtorch process, which has no libpython.
-target_link_libraries(opforge_torch PRIVATE torch)
+if(_torch_target)
+  # The ABI flag is ours to set (below), not the torch target's.
+  get_target_property(_opts torch INTERFACE_COMPILE_OPTIONS)
+  if(_opts)
+    list(FILTER _opts EXCLUDE REGEX "_GLIBCXX_USE_CXX11_ABI")
+    set_target_properties(torch PROPERTIES INTERFACE_COMPILE_OPTIONS "${_opts}")
+  endif()
+  target_link_libraries(opforge_torch PRIVATE torch)
+else()
+  target_include_directories(opforge_torch SYSTEM PRIVATE
+    "${OPFORGE_TORCH_ROOT}/include" "${OPFORGE_TORCH_ROOT}/include/torch/csrc/api/include")
+  target_link_libraries(opforge_torch PRIVATE
+    "${OPFORGE_TORCH_ROOT}/lib/libtorch_cpu.so" "${OPFORGE_TORCH_ROOT}/lib/libc10.so")
+endif()
+target_compile_options(opforge_torch PRIVATE "-D_GLIBCXX_USE_CXX11_ABI=${_build_abi}")
 target_include_directories(opforge_torch PRIVATE "${OPFORGE_CPP_DIR}/torch")
 if(_torch_version VERSION_GREATER_EQUAL 2.14)
   target_compile_features(opforge_torch PRIVATE cxx_std_20)
@@ -51,5 +97,9 @@ if(_torch_cuda)
 else()
   set(_kind "CPU-only")
 endif()
-opforge_report(torch BUILT "torch ${_torch_full} (${_kind})"
-  VERSION "${_torch_full}" CXX11_ABI "${_torch_abi}" CUDA "${_torch_cuda}")
+set(_abi_note "")
+if(_allow_undefined)
+  set(_abi_note "; built with _GLIBCXX_USE_CXX11_ABI=${_build_abi}, unlike these libraries (${_torch_abi})")
+endif()
+opforge_report(torch BUILT "torch ${_torch_full} (${_kind})${_abi_note}"
+  VERSION "${_torch_full}" CXX11_ABI "${_build_abi}" CUDA "${_torch_cuda}")

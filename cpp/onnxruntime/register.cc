@@ -19,6 +19,9 @@ std::vector<OrtCustomOp*>& registry() {
 namespace {
 
 constexpr int kMinApiVersion = 13;  // ONNX Runtime 1.13 (Triton 22.12)
+#ifndef OPFORGE_ORT_MAX_API_VERSION  // set by the build; a release build caps it
+#define OPFORGE_ORT_MAX_API_VERSION ORT_API_VERSION
+#endif
 
 // "1.15.0" -> 15: for 1.x releases the API version is the minor version.
 int runtime_api_version(const OrtApiBase* base) {
@@ -42,7 +45,7 @@ std::vector<Ort::CustomOpDomain>& domains() {
 extern "C" __attribute__((visibility("default"))) OrtStatus* ORT_API_CALL
 RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   using namespace opforge::ort_adapter;
-  const int wanted = std::min(runtime_api_version(api_base), ORT_API_VERSION);
+  const int wanted = std::min({runtime_api_version(api_base), ORT_API_VERSION, OPFORGE_ORT_MAX_API_VERSION});
   int version = wanted;
   const OrtApi* api = nullptr;
   while (version >= kMinApiVersion && (api = api_base->GetApi(version)) == nullptr) --version;
