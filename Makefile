@@ -9,7 +9,8 @@ ORT_COMPAT_VENV ?= .venvs/ort115
 # What the installed libraries are built from: a change re-runs `pip install .`.
 SOURCES := $(shell git ls-files CMakeLists.txt pyproject.toml cpp ops python 2>/dev/null)
 
-.PHONY: all build test clean
+.PHONY: all build test clean matrix
+RELEASES ?= 23.05 25.10
 all: build
 
 $(VENV)/.deps: requirements-dev.txt
@@ -32,6 +33,12 @@ build: $(VENV)/.opforge-installed
 
 test: $(VENV)/.opforge-installed $(ORT_COMPAT_VENV)/.deps
 	OPFORGE_ORT_COMPAT_PYTHONS=$(abspath $(ORT_COMPAT_VENV))/bin/python $(PY) -m pytest $(PYTEST_ARGS)
+
+# make triton-23.05 [OPS=DIR] [NAMESPACE=name] [TOOLCHAIN=pip]: dist/triton-23.05
+triton-%: $(VENV)/.opforge-installed
+	$(VENV)/bin/opforge build --release $* --out dist/triton-$*$(if $(OPS), --ops $(OPS))$(if $(NAMESPACE), --namespace $(NAMESPACE))$(if $(TOOLCHAIN), --toolchain $(TOOLCHAIN))
+
+matrix: $(addprefix triton-,$(RELEASES))
 
 clean:
 	rm -rf build dist $(VENV)/.opforge-installed

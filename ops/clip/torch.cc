@@ -17,8 +17,8 @@ at::Tensor clip_torch(const at::Tensor& x, double lo, double hi) {
   at::Tensor y = empty_like_contiguous(xc);
   const auto l = static_cast<float>(lo), h = static_cast<float>(hi);
   run_on_device(
-      xc, [&] { cpu(t, xc.const_data_ptr(), y.mutable_data_ptr(), xc.numel(), l, h); },
-      [&](Stream s) { return cuda(t, xc.const_data_ptr(), y.mutable_data_ptr(), xc.numel(), l, h, s); });
+      xc, [&] { cpu(t, xc.data_ptr(), y.data_ptr(), xc.numel(), l, h); },
+      [&](Stream s) { return cuda(t, xc.data_ptr(), y.data_ptr(), xc.numel(), l, h, s); });
   return y;
 }
 

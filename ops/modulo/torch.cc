@@ -25,9 +25,9 @@ at::Tensor modulo_torch(const at::Tensor& a, const at::Tensor& b) {
   at::Tensor y = empty_like_contiguous(ac);
   run_on_device(
       ac,
-      [&] { cpu(t, ac.const_data_ptr(), bc.const_data_ptr(), y.mutable_data_ptr(), ac.numel()); },
+      [&] { cpu(t, ac.data_ptr(), bc.data_ptr(), y.data_ptr(), ac.numel()); },
       [&](Stream s) {
-        return cuda(t, ac.const_data_ptr(), bc.const_data_ptr(), y.mutable_data_ptr(), ac.numel(), s);
+        return cuda(t, ac.data_ptr(), bc.data_ptr(), y.data_ptr(), ac.numel(), s);
       });
   return y;
 }

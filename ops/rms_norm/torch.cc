@@ -33,9 +33,9 @@ at::Tensor rms_norm_torch(const at::Tensor& x, const at::Tensor& w, double epsil
   const auto eps = static_cast<float>(epsilon);
   run_on_device(
       xc,
-      [&] { cpu(t, xc.const_data_ptr(), wc.const_data_ptr(), y.mutable_data_ptr(), rows, cols, eps); },
+      [&] { cpu(t, xc.data_ptr(), wc.data_ptr(), y.data_ptr(), rows, cols, eps); },
       [&](Stream s) {
-        return cuda(t, xc.const_data_ptr(), wc.const_data_ptr(), y.mutable_data_ptr(), rows, cols,
+        return cuda(t, xc.data_ptr(), wc.data_ptr(), y.data_ptr(), rows, cols,
                     eps, s);
       });
   return y;

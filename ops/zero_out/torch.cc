@@ -16,8 +16,8 @@ at::Tensor zero_out_torch(const at::Tensor& x) {
   const at::Tensor xc = x.contiguous();
   at::Tensor y = empty_like_contiguous(xc);
   run_on_device(
-      xc, [&] { cpu(t, xc.const_data_ptr(), y.mutable_data_ptr(), xc.numel()); },
-      [&](Stream s) { return cuda(t, xc.const_data_ptr(), y.mutable_data_ptr(), xc.numel(), s); });
+      xc, [&] { cpu(t, xc.data_ptr(), y.data_ptr(), xc.numel()); },
+      [&](Stream s) { return cuda(t, xc.data_ptr(), y.data_ptr(), xc.numel(), s); });
   return y;
 }
 

@@ -27,6 +27,34 @@ def _releases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sdk_pair(text: str) -> tuple[str, str]:
+    fw, sep, path = text.partition("=")
+    if not sep or fw not in ("torch", "tensorflow", "onnxruntime", "tensorrt") or not path:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected FRAMEWORK=PATH with FRAMEWORK one of torch, tensorflow, onnxruntime, tensorrt")
+    return fw, path
+
+
+def _build(args: argparse.Namespace) -> int:
+    from . import releases
+    from .release_build import BuildFailed, build_release
+
+    out = args.out or f"dist/triton-{args.release}"
+    try:
+        build_release(args.release, out, ops=args.ops, namespace=args.namespace, toolchain=args.toolchain,
+                      sdks=dict(args.sdk or []), frameworks=args.frameworks, deploy_dir=args.deploy_dir)
+    except (releases.UnknownRelease, ValueError) as e:
+        print(f"opforge build: {e}", file=sys.stderr)
+        return 2
+    except BuildFailed as e:
+        print(f"opforge build: failed: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"opforge build: interrupted; {out} was left as it was", file=sys.stderr)
+        return 130
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="opforge", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -36,6 +64,22 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("releases", help="framework versions of each Triton release")
     r.add_argument("release", nargs="?", help="a release such as 23.05")
     r.set_defaults(run=_releases)
+
+    b = sub.add_parser("build", help="build the op libraries for one Triton release, with checks and a manifest")
+    b.add_argument("--release", required=True, help="Triton release, e.g. 23.05 (see `opforge releases`)")
+    b.add_argument("--out", help="output folder (default dist/triton-RELEASE); replaced only on success")
+    b.add_argument("--ops", help="an ops folder outside this repository (same layout as ops/: ops.cmake + op folders)")
+    b.add_argument("--namespace", help="names of the ops and libraries (default: opforge, or the --ops folder's name)")
+    b.add_argument("--toolchain", default="auto", choices=["auto", "container", "pip", "host", "path"],
+                   help="where the release's framework SDKs come from (default auto: container if docker runs, else pip)")
+    b.add_argument("--sdk", action="append", type=_sdk_pair, metavar="FRAMEWORK=PATH",
+                   help="an SDK folder for one framework (torch package folder, TensorRT_ROOT, ONNXRUNTIME_ROOT, "
+                        "or a Python with the release's TensorFlow); repeatable")
+    b.add_argument("--frameworks", nargs="+", choices=["onnxruntime", "tensorflow", "torch", "tensorrt"],
+                   help="only these (default: all four)")
+    b.add_argument("--deploy-dir", default="/opt/opforge",
+                   help="where the libraries will sit in the Triton container (for triton.env and the snippets)")
+    b.set_defaults(run=_build)
     return p
 
 

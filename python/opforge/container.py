@@ -1,0 +1,56 @@
+"""The container toolchain: build inside the release's own NGC images.
+
+Exact by construction: the library is compiled and tested next to the very
+torch / TensorFlow / TensorRT build that Triton YY.MM ships. Needs a docker
+engine with access to nvcr.io (none runs on opforge's CI machine, so this
+path is not exercised there). ONNX Runtime needs no container: its library
+is built from headers for the release's API version (pip toolchain).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .releases import NO_BACKEND, Release
+from .toolchains import SDK, PipToolchain
+
+# The NGC image each framework's library is built in (docker/README.md).
+IMAGES = {
+    "torch": "nvcr.io/nvidia/pytorch:{release}-py3",
+    "tensorflow": "nvcr.io/nvidia/tensorflow:{release}-tf2-py3",
+    "tensorrt": "nvcr.io/nvidia/tensorrt:{release}-py3",
+}
+SCRIPT = "docker/ngc-env.sh"  # installs cmake/ninja if an image lacks them, then runs the command
+
+
+class ContainerToolchain:
+    name = "container"
+
+    def __init__(self, release: Release, log=print):
+        self.release = release
+        self.log = log
+        self.pip = PipToolchain(release, log)
+
+    def sdk(self, framework: str) -> SDK:
+        r = self.release
+        if framework == "onnxruntime":
+            return self.pip.sdk(framework)
+        if framework == "tensorflow" and r.tensorflow == NO_BACKEND:
+            return SDK(framework, False, reason=f"Triton {r.name} has no TensorFlow backend "
+                       "(dropped after 25.02)")
+        image = IMAGES[framework].format(release=r.name)
+        source = Path(__file__).resolve().parents[2]
+        # Same absolute paths inside and out: the build tree and the ops
+        # folder are bind-mounted, so the orchestrator reads the results.
+        runner = ("docker", "run", "--rm", "--gpus", "all", "-e", "TF_CPP_MIN_LOG_LEVEL=3",
+                  "-v", "/tmp:/tmp", "-v", f"{source}:{source}:ro", "-v", f"{Path.home()}:{Path.home()}",
+                  "-u", f"{os.getuid()}:{os.getgid()}", "-w", "/tmp", image,
+                  "bash", str(source / SCRIPT))
+        version = {"torch": r.pytorch.ngc, "tensorflow": r.tensorflow, "tensorrt": r.tensorrt}[framework]
+        args = ["-DOPFORGE_PYTHON=python3"]
+        if framework == "tensorrt":
+            args = ["-DTensorRT_ROOT=/usr"]
+        return SDK(framework, True, version=version, match=f"exact: built and tested in {image}",
+                   cmake_args=args, python="python3" if framework != "tensorrt" else None,
+                   runner=runner, cuda_args=["-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc"])

@@ -1,0 +1,281 @@
+"""Where a Triton release's framework SDKs come from.
+
+A toolchain turns (release, framework) into an SDK: the CMake settings that
+build that framework's library against the release's version, an
+interpreter in which the library can be loaded for a numerical check, and
+an honest word on how exact the match is.
+
+- pip: a cached virtual environment per release and framework, holding the
+  nearest public wheels (e.g. 23.05: tensorflow-cpu 2.12.0, onnxruntime
+  1.15.0, torch 2.0.1).
+- host: the current environment, used only where its versions are the
+  release's.
+- path: SDK folders the user points at (--sdk torch=DIR ...), for instance
+  copied out of the release's own containers.
+- container: the release's NGC images (see docker/); chosen automatically
+  when a docker engine answers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import Version
+
+from . import elf
+from .releases import NO_BACKEND, Release
+
+TOOLCHAINS = ("auto", "container", "pip", "host", "path")
+
+
+@dataclass
+class SDK:
+    """How to build one framework's library for a release, or why not."""
+
+    framework: str
+    available: bool
+    reason: str = ""  # why it is not available
+    version: str = ""  # what the library is built against
+    match: str = ""  # how exactly that matches the release
+    cmake_args: list[str] = field(default_factory=list)
+    python: str | None = None  # an interpreter with the framework, for loading tests
+    libraries: list[str] = field(default_factory=list)  # the framework's own libs (symbol checks)
+    cxx11_abi: bool | None = None  # ABI of the framework's libraries found here
+    twin_cmake_args: list[str] | None = None  # torch: a build with the stand-in's ABI, to run here
+    runner: tuple[str, ...] = ()  # prefix that runs cmake / python where the SDK is (docker run ...)
+    cuda_args: list[str] | None = None  # the toolchain's own CUDA settings (None: find a toolkit here)
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "opforge"
+
+
+def docker_available() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def resolve(name: str) -> str:
+    """`auto`: the exact container toolchain where docker runs, else pip."""
+    if name not in TOOLCHAINS:
+        raise ValueError(f"unknown toolchain {name!r}; expected one of {', '.join(TOOLCHAINS)}")
+    if name == "auto":
+        return "container" if docker_available() else "pip"
+    return name
+
+
+# --- CUDA ---------------------------------------------------------------------
+
+def nvcc_version(nvcc: str) -> Version | None:
+    try:
+        out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except OSError:
+        return None
+    m = re.search(r"release (\d+\.\d+)", out)
+    return Version(m.group(1)) if m else None
+
+
+def find_nvcc(major: int) -> tuple[str | None, str]:
+    """An nvcc of the given CUDA major, and what was looked at."""
+    candidates = []
+    for var in ("CUDACXX",):
+        if os.environ.get(var):
+            candidates.append(os.environ[var])
+    for var in ("CUDA_HOME", "CUDA_PATH", "CUDAToolkit_ROOT"):
+        if os.environ.get(var):
+            candidates.append(os.path.join(os.environ[var], "bin", "nvcc"))
+    candidates += sorted(str(p) for p in Path("/usr/local").glob(f"cuda-{major}*/bin/nvcc"))
+    if shutil.which("nvcc"):
+        candidates.append(shutil.which("nvcc"))
+    seen = []
+    for c in dict.fromkeys(candidates):
+        v = nvcc_version(c) if Path(c).is_file() else None
+        if v is not None:
+            seen.append(f"{c} ({v})")
+            if v.major == major:
+                return c, ""
+    where = ", ".join(seen) if seen else "none found"
+    return None, f"no CUDA {major}.x toolkit (nvcc seen: {where}; set CUDA_HOME to a CUDA {major} toolkit)"
+
+
+def cuda_args(release: Release) -> tuple[list[str], str, str]:
+    """CMake args for the release's CUDA major, its nvcc version, and why CPU-only if so."""
+    cuda = release.version("cuda")
+    if cuda is None:
+        return ["-DOPFORGE_CUDA=OFF"], "", f"the CUDA version of Triton {release.name} is unknown"
+    nvcc, why = find_nvcc(cuda.major)
+    if nvcc is None:
+        return ["-DOPFORGE_CUDA=OFF"], "", why
+    return [f"-DCMAKE_CUDA_COMPILER={nvcc}"], str(nvcc_version(nvcc)), ""
+
+
+# --- the pip toolchain ------------------------------------------------------------
+
+def _numpy_pin(framework: str, version: Version) -> list[str]:
+    # Wheels built before numpy 2 (mid 2024) fail to import beside it.
+    first_numpy2 = {"torch": Version("2.3"), "onnxruntime": Version("1.19"), "tensorflow": Version("2.18")}
+    return ["numpy<2"] if version < first_numpy2[framework] else []
+
+
+class PipToolchain:
+    name = "pip"
+
+    def __init__(self, release: Release, log=print):
+        self.release = release
+        self.log = log
+        self.root = cache_dir() / "toolchains" / f"triton-{release.name}"
+
+    def venv(self, name: str, requirements: list[str]) -> Path:
+        """A cached virtual environment holding exactly `requirements`."""
+        path = self.root / name
+        python = path / "bin" / "python"
+        stamp = path / ".opforge-requirements"
+        wanted = "\n".join(requirements) + "\n"
+        if stamp.is_file() and stamp.read_text() == wanted and python.exists():
+            return python
+        self.log(f"creating {path} with {' '.join(requirements)} (first use: can take minutes)")
+        shutil.rmtree(path, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+        proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                               *requirements], capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = "\n".join(line for line in proc.stderr.splitlines() if "WARNING: Location" not in line)[-1500:]
+            raise ToolchainError(f"pip could not install {' '.join(requirements)} for Python "
+                                 f"{sys.version_info.major}.{sys.version_info.minor}:\n{tail}")
+        stamp.write_text(wanted)  # last: an interrupted install is redone
+        return python
+
+    def sdk(self, framework: str) -> SDK:
+        try:
+            return getattr(self, f"_{framework}")()
+        except (ToolchainError, ValueError) as e:
+            return SDK(framework, False, reason=str(e))
+
+    def _tensorflow(self) -> SDK:
+        r = self.release
+        if r.tensorflow == NO_BACKEND:
+            return SDK("tensorflow", False, reason=f"Triton {r.name} has no TensorFlow backend "
+                       "(it was dropped after 25.02), so there is no TensorFlow library to build")
+        version = r.require("tensorflow", "the TensorFlow op library")
+        python = self.venv("tensorflow", [f"tensorflow-cpu=={version}", *_numpy_pin("tensorflow", Version(version))])
+        return SDK("tensorflow", True, version=version,
+                   match=f"same version: PyPI tensorflow-cpu {version} (the release ships NGC's {version} build)",
+                   cmake_args=[f"-DOPFORGE_PYTHON={python}"], python=str(python))
+
+    def _onnxruntime(self) -> SDK:
+        version = self.release.require("onnxruntime", "the ONNX Runtime op library")
+        v = Version(version)
+        python = self.venv("onnxruntime", [f"onnxruntime=={version}", "onnx==1.16.2" if v < Version("1.19") else "onnx",
+                                           *_numpy_pin("onnxruntime", v)])
+        return SDK("onnxruntime", True, version=version,
+                   match=f"API-exact: asks for ONNX Runtime API {v.minor} at most, tested in onnxruntime {version}",
+                   cmake_args=[f"-DOPFORGE_ORT_API_VERSION={v.minor}", f"-DOPFORGE_PYTHON={python}"],
+                   python=str(python))
+
+    def _torch(self) -> SDK:
+        r = self.release
+        ngc = r.require("pytorch.ngc", "the PyTorch op library")
+        public = r.require("pytorch.public", "the PyTorch op library")
+        python = self.venv("torch", [f"torch=={public}", *_numpy_pin("torch", Version(public))])
+        site = subprocess.run([str(python), "-c", "import torch, os; print(os.path.dirname(torch.__file__))"],
+                              capture_output=True, text=True)
+        if site.returncode != 0:
+            raise ToolchainError(f"torch {public} does not import in {python}: {site.stderr.strip()[-500:]}")
+        return torch_sdk(Path(site.stdout.strip()), r, python=str(python),
+                         match=f"nearest public: PyPI torch {public} for NGC {ngc}")
+
+    def _tensorrt(self) -> SDK:
+        version = self.release.version("tensorrt")
+        return SDK("tensorrt", False, reason=(
+            f"TensorRT {version or '(version unknown)'} has no headers on PyPI: pass "
+            "--sdk tensorrt=DIR (a TensorRT install of that version, e.g. from the release's "
+            "nvcr.io/nvidia/tensorrt image, or its include/ folder for a compile-only check) "
+            "or use --toolchain container"))
+
+
+def torch_sdk(torch_dir: Path, release: Release, python: str | None, match: str) -> SDK:
+    """The torch library built with the release's ABI against `torch_dir`;
+    when the folder's libraries use the other ABI, plus a twin with theirs."""
+    libs = [str(torch_dir / "lib" / "libtorch_cpu.so"), str(torch_dir / "lib" / "libc10.so")]
+    for lib in libs:
+        if not Path(lib).is_file():
+            raise ToolchainError(f"{torch_dir} is not a torch package folder: {lib} is missing")
+    libs_abi = elf.cxx11_abi(libs[1])
+    if libs_abi is None:
+        raise ToolchainError(f"cannot tell the C++ ABI of {libs[1]}")
+    want = release.pytorch.cxx11_abi
+    version = re.search(r"__version__\s*=\s*['\"]([^'\"]+)", (torch_dir / "version.py").read_text()).group(1)
+    base = [f"-DOPFORGE_TORCH_ROOT={torch_dir}", f"-DOPFORGE_TORCH_LIBS_CXX11_ABI={int(libs_abi)}"]
+    return SDK("torch", True, version=version, match=match,
+               cmake_args=[*base, f"-DOPFORGE_TORCH_CXX11_ABI={int(want)}"], python=python,
+               libraries=libs, cxx11_abi=libs_abi,
+               twin_cmake_args=None if libs_abi == want else [*base, f"-DOPFORGE_TORCH_CXX11_ABI={int(libs_abi)}"])
+
+
+class ToolchainError(RuntimeError):
+    """An SDK could not be provided; the message says what to do."""
+
+
+# --- host and path ------------------------------------------------------------------
+
+class HostToolchain:
+    """This environment's frameworks: exact only where their versions are the release's."""
+
+    name = "host"
+
+    def __init__(self, release: Release, log=print):
+        self.release = release
+
+    def sdk(self, framework: str) -> SDK:
+        r = self.release
+        if framework == "tensorflow" and r.tensorflow == NO_BACKEND:
+            return SDK(framework, False, reason=f"Triton {r.name} has no TensorFlow backend")
+        module = {"torch": "torch", "tensorflow": "tensorflow", "onnxruntime": "onnxruntime"}.get(framework)
+        if module is None:
+            return SDK(framework, False, reason="the host toolchain finds TensorRT only through --sdk tensorrt=DIR")
+        probe = subprocess.run([sys.executable, "-c", f"import {module}; print({module}.__version__)"],
+                               capture_output=True, text=True)
+        if probe.returncode != 0:
+            return SDK(framework, False, reason=f"{module} is not installed in {sys.executable}")
+        have = probe.stdout.strip().split("+")[0]
+        key = {"torch": "pytorch.ngc"}.get(framework, framework)
+        want = r.require(key, f"the {framework} op library")
+        if Version(have).release[:3] != Version(want).release[:3]:
+            return SDK(framework, False, reason=f"the host has {module} {have}, Triton {r.name} ships {want}: "
+                       "use --toolchain pip or container")
+        args = [f"-DOPFORGE_PYTHON={sys.executable}"]
+        if framework == "onnxruntime":
+            args.append(f"-DOPFORGE_ORT_API_VERSION={Version(want).minor}")
+        return SDK(framework, True, version=have, match=f"same version in this environment ({have})",
+                   cmake_args=args, python=sys.executable)
+
+
+def path_sdk(framework: str, location: str, release: Release) -> SDK:
+    """An SDK folder given with --sdk FRAMEWORK=DIR."""
+    p = Path(location).expanduser().resolve()
+    if not p.exists():
+        return SDK(framework, False, reason=f"--sdk {framework}={location}: no such file or folder")
+    if framework == "tensorrt":
+        return SDK(framework, True, version="see NvInferVersion.h", match=f"TensorRT from {p}",
+                   cmake_args=[f"-DTensorRT_ROOT={p}"])
+    if framework == "onnxruntime":
+        v = release.version("onnxruntime")
+        args = [f"-DONNXRUNTIME_ROOT={p}"] + ([f"-DOPFORGE_ORT_API_VERSION={v.minor}"] if v else [])
+        return SDK(framework, True, version=str(v), match=f"ONNX Runtime headers from {p}", cmake_args=args)
+    if framework == "torch":
+        return torch_sdk(p, release, python=None, match=f"torch package folder {p}")
+    if framework == "tensorflow":  # a Python interpreter that has the release's TensorFlow
+        return SDK(framework, True, version=release.tensorflow, match=f"TensorFlow of {p}",
+                   cmake_args=[f"-DOPFORGE_PYTHON={p}"], python=str(p))
+    return SDK(framework, False, reason=f"unknown framework {framework!r}")

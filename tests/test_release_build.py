@@ -1,0 +1,76 @@
+"""`opforge build` end to end, on the pip toolchain's ONNX Runtime cell
+(small and quick): a user's ops folder outside the repository, atomic
+output, and a release without TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from opcases import REPO
+
+EXAMPLE = REPO / "examples" / "myops"
+
+
+def opforge_build(*args):
+    return subprocess.run([sys.executable, "-m", "opforge", "build", *args], capture_output=True, text=True,
+                          timeout=1800)
+
+
+@pytest.fixture
+def user_ops(tmp_path):
+    ops = tmp_path / "elsewhere" / "myops"
+    shutil.copytree(EXAMPLE, ops)
+    return ops
+
+
+def test_user_ops_folder_outside_the_repo_builds(user_ops, tmp_path):
+    out = tmp_path / "dist"
+    proc = opforge_build("--release", "23.05", "--ops", str(user_ops), "--out", str(out),
+                         "--toolchain", "pip", "--frameworks", "onnxruntime")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["namespace"] == "myops" and manifest["ops"] == ["scale"]
+    (lib,) = manifest["libraries"]
+    assert lib["status"] == "built" and lib["library"] == "libmyops_onnxruntime.so"
+    checks = {c["check"]: c for c in lib["checks"]}
+    assert checks["loads and computes"]["result"] == "passed"
+    assert "onnxruntime 1.15.0" in checks["loads and computes"]["detail"]
+    snippet = (out / "model_operations.onnxruntime.pbtxt").read_text()
+    assert 'op_library_filename: "/opt/opforge/libmyops_onnxruntime.so"' in snippet
+
+
+def test_failed_build_leaves_the_previous_output(user_ops, tmp_path):
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / "previous.txt").write_text("still here")
+    (user_ops / "scale" / "scale_cpu.cc").write_text("this is not C++\n")
+    proc = opforge_build("--release", "23.05", "--ops", str(user_ops), "--out", str(out),
+                         "--toolchain", "pip", "--frameworks", "onnxruntime")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "left as it was" in proc.stderr
+    assert [p.name for p in out.iterdir()] == ["previous.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".dist")) == []  # no partial folders
+
+
+def test_release_without_tensorflow_says_so(tmp_path):
+    out = tmp_path / "dist"
+    proc = opforge_build("--release", "25.10", "--out", str(out), "--toolchain", "pip",
+                         "--frameworks", "tensorflow", "onnxruntime")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    libs = {c["framework"]: c for c in json.loads((out / "manifest.json").read_text())["libraries"]}
+    assert libs["tensorflow"]["status"] == "not built"
+    assert "no TensorFlow backend" in libs["tensorflow"]["reason"]
+    assert libs["onnxruntime"]["status"] == "built"
+    assert not (out / "libopforge_tensorflow.so").exists()
+
+
+def test_bad_arguments_say_what_to_do():
+    proc = opforge_build("--release", "99.99")
+    assert proc.returncode == 2 and "known releases" in proc.stderr
+    proc = opforge_build("--release", "23.05", "--sdk", "caffe=/x")
+    assert proc.returncode == 2 and "FRAMEWORK=PATH" in proc.stderr

@@ -1,0 +1,86 @@
+"""The match checks of release builds, on real libraries compiled here."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+
+import pytest
+
+import opforge
+from opforge import elf, releases
+from opforge.release_build import abi_check, system_checks
+
+R2305 = releases.get_release("23.05")
+
+FRAMEWORK_SRC = """
+#include <string>
+void use_name(const std::string& s) { (void)s.size(); }
+"""
+USER_SRC = """
+#include <string>
+void use_name(const std::string& s);
+void missing_function(int);
+extern "C" void entry() { use_name("x"); }
+"""
+
+
+def compile_so(tmp_path, name, source, abi, *extra):
+    if not shutil.which("g++"):
+        pytest.skip("g++ not found")
+    src = tmp_path / f"{name}.cc"
+    src.write_text(source)
+    out = tmp_path / f"lib{name}.so"
+    subprocess.run(["g++", "-shared", "-fPIC", f"-D_GLIBCXX_USE_CXX11_ABI={abi}", str(src), "-o", str(out),
+                    *extra], check=True)
+    return out
+
+
+def test_abi_of_a_library_is_read_from_its_symbols(tmp_path):
+    assert elf.cxx11_abi(compile_so(tmp_path, "new", FRAMEWORK_SRC, 1)) is True
+    assert elf.cxx11_abi(compile_so(tmp_path, "old", FRAMEWORK_SRC, 0)) is False
+
+
+def test_library_with_the_wrong_abi_is_rejected(tmp_path):
+    assert R2305.pytorch.cxx11_abi  # NGC libtorch: C++11 ABI
+    wrong = abi_check(compile_so(tmp_path, "old", USER_SRC.replace("void missing_function(int);", ""), 0), R2305)
+    right = abi_check(compile_so(tmp_path, "new", USER_SRC.replace("void missing_function(int);", ""), 1), R2305)
+    assert wrong.passed is False and "pre-C++11" in wrong.detail
+    assert right.passed is True
+
+
+def test_symbols_match_across_string_abis_only_when_they_exist(tmp_path):
+    framework = compile_so(tmp_path, "fw", FRAMEWORK_SRC, 0)  # a pre-C++11-ABI "libtorch"
+    user = compile_so(tmp_path, "user", USER_SRC.replace("void missing_function(int);", ""), 1)
+    assert elf.unresolved_against(user, [framework]) == []  # use_name(std::string) resolves once normalised
+    broken = compile_so(tmp_path, "broken", USER_SRC.replace('use_name("x");', 'use_name("x"); missing_function(1);'), 1)
+    assert elf.unresolved_against(broken, [framework]) == ["missing_function(int)"]
+
+
+def test_too_new_glibcxx_is_rejected():
+    lib = opforge.library_path("onnxruntime")  # a real library: needs GLIBCXX_3.4.2x
+    need = elf.highest_version(lib, "GLIBCXX")
+    assert need is not None
+    ok = {c.name: c for c in system_checks(lib, R2305)}
+    assert ok["glibcxx version"].passed and ok["glibc version"].passed
+    old_base = dataclasses.replace(R2305, glibcxx="3.4.19")  # an Ubuntu older than the library allows
+    bad = {c.name: c for c in system_checks(lib, old_base)}
+    assert bad["glibcxx version"].passed is False and f"GLIBCXX_{need}" in bad["glibcxx version"].detail
+
+
+def test_unknown_base_is_reported_as_not_run():
+    lib = opforge.library_path("onnxruntime")
+    checks = {c.name: c for c in system_checks(lib, dataclasses.replace(R2305, glibc="unknown"))}
+    assert checks["glibc version"].passed is None  # never claimed
+
+
+def test_cuda_runtime_of_another_major_is_rejected(tmp_path):
+    stub = compile_so(tmp_path, "cudart", "extern \"C\" int cudaStub() { return 0; }", 1,
+                      "-Wl,-soname,libcudart.so.13")
+    (tmp_path / "libcudart.so.13").symlink_to(stub)
+    user = compile_so(tmp_path, "gpuop", "extern \"C\" int cudaStub(); extern \"C\" int f() { return cudaStub(); }",
+                      1, f"-L{tmp_path}", "-l:libcudart.so.13")
+    assert elf.cudart_majors(user) == [13]
+    check = {c.name: c for c in system_checks(user, R2305)}["CUDA runtime"]
+    assert check.passed is False and "12.1" in check.detail
