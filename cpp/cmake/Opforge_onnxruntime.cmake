@@ -51,10 +51,12 @@ set(OPFORGE_ORT_API_VERSION "" CACHE STRING
     "Highest ONNX Runtime API version to ask for (e.g. 15 for onnxruntime 1.15); empty: the headers' version")
 set(_ort_max_api "${_ort_api}")
 if(OPFORGE_ORT_API_VERSION)
-  if(OPFORGE_ORT_API_VERSION LESS 13 OR OPFORGE_ORT_API_VERSION GREATER _ort_api)
-    message(FATAL_ERROR "OPFORGE_ORT_API_VERSION=${OPFORGE_ORT_API_VERSION}: must be 13..${_ort_api} (the headers' API version)")
+  if(OPFORGE_ORT_API_VERSION LESS 13)
+    message(FATAL_ERROR "OPFORGE_ORT_API_VERSION=${OPFORGE_ORT_API_VERSION}: opforge needs API 13 or newer")
   endif()
-  set(_ort_max_api "${OPFORGE_ORT_API_VERSION}")
+  if(OPFORGE_ORT_API_VERSION LESS _ort_api)
+    set(_ort_max_api "${OPFORGE_ORT_API_VERSION}")
+  endif()  # a newer target than the headers: ask for what the headers know; runtimes accept older APIs
 endif()
 
 # CUDA provider kernels only where the installed runtime has that provider:

@@ -179,7 +179,8 @@ class PipToolchain:
         python = self.venv("onnxruntime", [f"onnxruntime=={version}", "onnx==1.16.2" if v < Version("1.19") else "onnx",
                                            *_numpy_pin("onnxruntime", v)])
         return SDK("onnxruntime", True, version=version,
-                   match=f"API-exact: asks for ONNX Runtime API {v.minor} at most, tested in onnxruntime {version}",
+                   match=f"targets ONNX Runtime API {v.minor} (the release's; at most the headers' API), "
+                         f"tested in onnxruntime {version}",
                    cmake_args=[f"-DOPFORGE_ORT_API_VERSION={v.minor}", f"-DOPFORGE_PYTHON={python}"],
                    python=str(python))
 
