@@ -34,9 +34,10 @@ build: $(VENV)/.opforge-installed
 test: $(VENV)/.opforge-installed $(ORT_COMPAT_VENV)/.deps
 	OPFORGE_ORT_COMPAT_PYTHONS=$(abspath $(ORT_COMPAT_VENV))/bin/python $(PY) -m pytest $(PYTEST_ARGS)
 
-# make triton-23.05 [OPS=DIR] [NAMESPACE=name] [TOOLCHAIN=pip]: dist/triton-23.05
+# make triton-23.05 [OPS=DIR] [NAMESPACE=name] [TOOLCHAIN=pip]:
+# dist/triton-23.05 (with OPS: dist/<ops folder name>-triton-23.05)
 triton-%: $(VENV)/.opforge-installed
-	$(VENV)/bin/opforge build --release $* --out dist/triton-$*$(if $(OPS), --ops $(OPS))$(if $(NAMESPACE), --namespace $(NAMESPACE))$(if $(TOOLCHAIN), --toolchain $(TOOLCHAIN))
+	$(VENV)/bin/opforge build --release $* --out dist/$(if $(OPS),$(notdir $(abspath $(OPS)))-)triton-$*$(if $(OPS), --ops $(OPS))$(if $(NAMESPACE), --namespace $(NAMESPACE))$(if $(TOOLCHAIN), --toolchain $(TOOLCHAIN))
 
 matrix: $(addprefix triton-,$(RELEASES))
 
