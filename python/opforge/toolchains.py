@@ -109,6 +109,16 @@ def find_nvcc(major: int) -> tuple[str | None, str]:
     return None, f"no CUDA {major}.x toolkit (nvcc seen: {where}; set CUDA_HOME to a CUDA {major} toolkit)"
 
 
+def cuda_architectures(cuda: Version) -> str:
+    """The GPU architectures a CUDA release compiles for and Triton's GPUs use:
+    Volta was dropped in CUDA 13, Blackwell arrived in 12.8."""
+    archs = ["70"] if cuda.major < 13 else []
+    archs += ["75", "80", "86", "89", "90"]
+    if cuda >= Version("12.8"):
+        archs += ["100", "120"]
+    return ";".join(archs)
+
+
 def cuda_args(release: Release) -> tuple[list[str], str, str]:
     """CMake args for the release's CUDA major, its nvcc version, and why CPU-only if so."""
     cuda = release.version("cuda")
@@ -117,15 +127,17 @@ def cuda_args(release: Release) -> tuple[list[str], str, str]:
     nvcc, why = find_nvcc(cuda.major)
     if nvcc is None:
         return ["-DOPFORGE_CUDA=OFF"], "", why
-    return [f"-DCMAKE_CUDA_COMPILER={nvcc}"], str(nvcc_version(nvcc)), ""
+    return ([f"-DCMAKE_CUDA_COMPILER={nvcc}", f"-DCMAKE_CUDA_ARCHITECTURES={cuda_architectures(cuda)}"],
+            str(nvcc_version(nvcc)), "")
 
 
 # --- the pip toolchain ------------------------------------------------------------
 
 def _numpy_pin(framework: str, version: Version) -> list[str]:
-    # Wheels built before numpy 2 (mid 2024) fail to import beside it.
+    """numpy for the checks (torch does not require it); wheels built before
+    numpy 2 (mid 2024) fail to import beside it."""
     first_numpy2 = {"torch": Version("2.3"), "onnxruntime": Version("1.19"), "tensorflow": Version("2.18")}
-    return ["numpy<2"] if version < first_numpy2[framework] else []
+    return ["numpy<2"] if version < first_numpy2[framework] else ["numpy"]
 
 
 class PipToolchain:
