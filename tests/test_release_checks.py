@@ -84,3 +84,22 @@ def test_cuda_runtime_of_another_major_is_rejected(tmp_path):
     assert elf.cudart_majors(user) == [13]
     check = {c.name: c for c in system_checks(user, R2305)}["CUDA runtime"]
     assert check.passed is False and "12.1" in check.detail
+
+
+def test_cuda_architectures_follow_the_release_cuda():
+    from packaging.version import Version
+
+    from opforge.toolchains import cuda_architectures
+
+    assert cuda_architectures(Version("12.1.1")).split(";") == ["70", "75", "80", "86", "89", "90"]
+    assert "70" not in cuda_architectures(Version("13.0.2")).split(";")  # Volta left CUDA 13
+    assert "100" in cuda_architectures(Version("12.8"))
+
+
+def test_unknown_release_value_stops_that_library_with_the_reason():
+    from opforge.toolchains import PipToolchain
+
+    r2308 = releases.get_release("23.08")
+    assert r2308.pytorch.ngc == releases.UNKNOWN
+    sdk = PipToolchain(r2308).sdk("torch")  # fails before any download
+    assert not sdk.available and "23.08" in sdk.reason and "PyTorch" in sdk.reason and "unknown" in sdk.reason
