@@ -274,13 +274,36 @@ class HostToolchain:
                    cmake_args=args, python=sys.executable)
 
 
+def tensorrt_version(root: Path) -> Version | None:
+    """major.minor.patch from NvInferVersion.h (8.x: NV_TENSORRT_*, 10.x: TRT_*_ENTERPRISE)."""
+    for header in (root / "NvInferVersion.h", root / "include" / "NvInferVersion.h"):
+        if header.is_file():
+            text = header.read_text(errors="replace")
+            parts = []
+            for part in ("MAJOR", "MINOR", "PATCH"):
+                m = (re.search(rf"#define\s+NV_TENSORRT_{part}\s+(\d+)", text)
+                     or re.search(rf"#define\s+TRT_{part}_ENTERPRISE\s+(\d+)", text))
+                if not m:
+                    return None
+                parts.append(m.group(1))
+            return Version(".".join(parts))
+    return None
+
+
 def path_sdk(framework: str, location: str, release: Release) -> SDK:
     """An SDK folder given with --sdk FRAMEWORK=DIR."""
     p = Path(location).expanduser().resolve()
     if not p.exists():
         return SDK(framework, False, reason=f"--sdk {framework}={location}: no such file or folder")
     if framework == "tensorrt":
-        return SDK(framework, True, version="see NvInferVersion.h", match=f"TensorRT from {p}",
+        have = tensorrt_version(p)
+        want = release.version("tensorrt")
+        if have is None:
+            return SDK(framework, False, reason=f"--sdk tensorrt={location}: no NvInferVersion.h with a version in it")
+        if want is not None and have.release[:2] != want.release[:2]:
+            return SDK(framework, False, reason=f"--sdk tensorrt={location} is TensorRT {have}; "
+                       f"Triton {release.name} ships {want}")
+        return SDK(framework, True, version=str(have), match=f"TensorRT {have} from {p}",
                    cmake_args=[f"-DTensorRT_ROOT={p}"])
     if framework == "onnxruntime":
         v = release.version("onnxruntime")
