@@ -174,3 +174,15 @@ function(opforge_python out_var code)
     set(${out_var} "ERROR: ${last}" PARENT_SCOPE)
   endif()
 endfunction()
+
+# opforge_python_or_skip(<fw> <out_var> <code>): opforge_python, and when the
+# framework cannot be imported, reports <fw> skipped with the reason and
+# returns from the including file.
+macro(opforge_python_or_skip fw out_var code)
+  opforge_python(${out_var} "${code}")
+  if(${out_var} MATCHES "^ERROR: ")
+    string(REGEX REPLACE "^ERROR: " "" _opforge_why "${${out_var}}")
+    opforge_report(${fw} SKIPPED "${fw} is not importable by ${OPFORGE_PYTHON} (${_opforge_why})")
+    return()
+  endif()
+endmacro()

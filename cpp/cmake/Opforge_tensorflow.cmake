@@ -3,17 +3,12 @@
 # target only, since torch may use another C++ ABI.
 include_guard(GLOBAL)
 
-opforge_python(_tf [=[
+opforge_python_or_skip(tensorflow _tf [=[
 import json, tensorflow as tf
 print(json.dumps({"version": tf.__version__, "cflags": tf.sysconfig.get_compile_flags(),
                   "lflags": tf.sysconfig.get_link_flags(),
                   "cuda": bool(tf.test.is_built_with_cuda())}))
 ]=])
-if(_tf MATCHES "^ERROR: ")
-  string(REGEX REPLACE "^ERROR: " "" _why "${_tf}")
-  opforge_report(tensorflow SKIPPED "tensorflow is not importable by ${OPFORGE_PYTHON} (${_why})")
-  return()
-endif()
 string(JSON _tf_version GET "${_tf}" version)
 string(JSON _tf_cuda GET "${_tf}" cuda)
 

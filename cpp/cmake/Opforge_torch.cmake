@@ -22,17 +22,12 @@ if(OPFORGE_TORCH_ROOT)
   set(_torch_cuda "")  # CPU kernels: CUDA ones need the release's CUDA torch (container toolchain)
   set(_torch_target "")
 else()
-  opforge_python(_torch [=[
+  opforge_python_or_skip(torch _torch [=[
 import json, torch, torch.utils
 print(json.dumps({"version": torch.__version__.split("+")[0], "full": torch.__version__,
                   "prefix": torch.utils.cmake_prefix_path,
                   "abi": int(torch.compiled_with_cxx11_abi()), "cuda": torch.version.cuda or ""}))
 ]=])
-  if(_torch MATCHES "^ERROR: ")
-    string(REGEX REPLACE "^ERROR: " "" _why "${_torch}")
-    opforge_report(torch SKIPPED "torch is not importable by ${OPFORGE_PYTHON} (${_why})")
-    return()
-  endif()
   string(JSON _torch_version GET "${_torch}" version)
   string(JSON _torch_full GET "${_torch}" full)
   string(JSON _torch_prefix GET "${_torch}" prefix)
