@@ -41,7 +41,17 @@ print(json.dumps({"version": torch.__version__.split("+")[0], "full": torch.__ve
   endif()
 
   list(APPEND CMAKE_PREFIX_PATH "${_torch_prefix}")
+  if(_torch_cuda)
+    # torch's CMake package looks for CUDA with the old FindCUDA, which
+    # cannot see through an nvcc wrapper: point it at the toolkit found above.
+    get_filename_component(_cuda_root "${CUDAToolkit_BIN_DIR}" DIRECTORY)
+    set(CUDA_TOOLKIT_ROOT_DIR "${_cuda_root}" CACHE PATH "CUDA toolkit (for torch's FindCUDA)")
+  endif()
+  # ...and appends its own -gencode list and definitions to the global CUDA
+  # flags; opforge's kernels keep CMAKE_CUDA_ARCHITECTURES instead.
+  set(_cuda_flags_before "${CMAKE_CUDA_FLAGS}")
   find_package(Torch CONFIG QUIET)
+  set(CMAKE_CUDA_FLAGS "${_cuda_flags_before}")
   if(NOT Torch_FOUND)
     opforge_report(torch SKIPPED "find_package(Torch) failed for torch ${_torch_full} in ${_torch_prefix}")
     return()
