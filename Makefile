@@ -9,7 +9,7 @@ ORT_COMPAT_VENV ?= .venvs/ort115
 # What the installed libraries are built from: a change re-runs `pip install .`.
 SOURCES := $(shell git ls-files CMakeLists.txt pyproject.toml cpp ops python 2>/dev/null)
 
-.PHONY: all build test clean matrix
+.PHONY: all build test clean matrix torch-cuda-venv
 RELEASES ?= 23.05 25.10
 all: build
 
@@ -29,10 +29,21 @@ $(ORT_COMPAT_VENV)/.deps: requirements-ort115.txt
 	$(ORT_COMPAT_VENV)/bin/python -m pip install --quiet -r requirements-ort115.txt
 	touch $@
 
+# Optional (5.5 GB): a CUDA torch, for the test that builds the torch adapter
+# with its CUDA kernels. `make test` uses it when it exists.
+TORCH_CUDA_VENV ?= .venvs/torch-cuda
+torch-cuda-venv: $(TORCH_CUDA_VENV)/.deps
+$(TORCH_CUDA_VENV)/.deps: requirements-torch-cuda.txt
+	$(PYTHON) -m venv $(TORCH_CUDA_VENV)
+	$(TORCH_CUDA_VENV)/bin/python -m pip install --quiet -r requirements-torch-cuda.txt
+	touch $@
+
 build: $(VENV)/.opforge-installed
 
 test: $(VENV)/.opforge-installed $(ORT_COMPAT_VENV)/.deps
-	OPFORGE_ORT_COMPAT_PYTHONS=$(abspath $(ORT_COMPAT_VENV))/bin/python $(PY) -m pytest $(PYTEST_ARGS)
+	OPFORGE_ORT_COMPAT_PYTHONS=$(abspath $(ORT_COMPAT_VENV))/bin/python \
+	$(if $(wildcard $(TORCH_CUDA_VENV)/.deps),OPFORGE_TORCH_CUDA_PYTHON=$(abspath $(TORCH_CUDA_VENV))/bin/python) \
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 # make triton-23.05 [OPS=DIR] [NAMESPACE=name] [TOOLCHAIN=pip]:
 # dist/triton-23.05 (with OPS: dist/<ops folder name>-triton-23.05)
