@@ -55,3 +55,28 @@ def test_unknown_release_and_bad_command_exit_2():
     bad = opforge_cli("releases", "99.99")
     assert bad.returncode == 2 and "23.05" in bad.stderr
     assert opforge_cli("frobnicate").returncode == 2
+
+
+def test_load_hands_back_each_frameworks_handle():
+    import importlib.util
+
+    import numpy as np
+
+    if importlib.util.find_spec("torch"):
+        import torch
+
+        ops = opforge.load("torch")
+        assert ops.zero_out(torch.tensor([5, 6, 7])).tolist() == [5, 0, 0]
+    if importlib.util.find_spec("tensorflow"):
+        module = opforge.load("tensorflow")
+        assert module.opforge_zero_out(np.array([5, 6, 7], np.int32)).numpy().tolist() == [5, 0, 0]
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
+        import onnxruntime as ort
+
+        from opcases import all_cases, assert_matches, onnx_model
+
+        options = opforge.load("onnxruntime")
+        assert isinstance(options, ort.SessionOptions)
+        case = next(c for c in all_cases() if c.op == "zero_out" and c.inputs[0].size)
+        session = ort.InferenceSession(onnx_model(case, "opforge"), options, providers=["CPUExecutionProvider"])
+        assert_matches(case, session.run(None, {"in0": case.inputs[0]})[0])
