@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -31,3 +32,32 @@ def test_every_cuda_source_compiles(tmp_path):
         with open(path, "rb") as f:
             fatbin = ELFFile(f).get_section_by_name(".nv_fatbin")
         assert fatbin is not None and fatbin.data_size > 1000, name
+
+
+def test_tensorflow_and_onnxruntime_adapters_link_their_cuda_kernels(tmp_path):
+    """The adapters' CUDA branches (TensorFlow's GPU kernels, ONNX Runtime's
+    CUDA-provider ops) compile and link, even where the frameworks installed
+    here are CPU builds: OPFORGE_ADAPTER_CUDA=ON forces them."""
+    nvcc = os.environ.get("CUDACXX") or shutil.which("nvcc")
+    if not nvcc:
+        pytest.skip("nvcc not found on PATH (or CUDACXX): the CUDA kernels cannot be compiled here")
+    import opforge
+
+    frameworks = [fw for fw in ("tensorflow", "onnxruntime")
+                  if opforge.build_info()["frameworks"][fw]["status"] == "BUILT"]
+    if not frameworks:
+        pytest.skip("neither TensorFlow nor the ONNX Runtime headers were available to this installation's build")
+    build = tmp_path / "build"
+    configure = subprocess.run(["cmake", "-S", str(REPO), "-B", str(build), f"-DOPFORGE_FRAMEWORKS={';'.join(frameworks)}",
+                                f"-DOPFORGE_PYTHON={sys.executable}", "-DOPFORGE_ADAPTER_CUDA=ON",
+                                "-DCMAKE_CUDA_ARCHITECTURES=90", f"-DCMAKE_CUDA_COMPILER={nvcc}"],
+                               capture_output=True, text=True)
+    assert configure.returncode == 0, configure.stdout[-3000:] + configure.stderr[-3000:]
+    proc = subprocess.run(["cmake", "--build", str(build), "-j", str(os.cpu_count() or 2)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    from opforge import elf
+
+    for fw in frameworks:
+        lib = build / f"libopforge_{fw}.so"
+        assert elf.cudart_majors(lib), f"{lib.name} links no libcudart: no CUDA kernels in it"

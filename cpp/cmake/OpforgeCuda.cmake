@@ -3,6 +3,10 @@
 include_guard(GLOBAL)
 include(CheckLanguage)
 
+set(OPFORGE_ADAPTER_CUDA "AUTO" CACHE STRING
+    "CUDA kernels in the TensorFlow / ONNX Runtime adapters: AUTO (when the installed framework has GPU support), ON, OFF")
+set_property(CACHE OPFORGE_ADAPTER_CUDA PROPERTY STRINGS AUTO ON OFF)
+
 set(OPFORGE_HAVE_CUDA OFF)
 if(OPFORGE_CUDA)
   check_language(CUDA)
@@ -21,3 +25,14 @@ if(OPFORGE_CUDA)
     message(STATUS "opforge: no CUDA compiler found: CPU-only build")
   endif()
 endif()
+
+# opforge_adapter_cuda(<out_var> <framework_has_gpu>): "CUDA" when the
+# adapter should carry CUDA kernels, per OPFORGE_ADAPTER_CUDA.
+function(opforge_adapter_cuda out_var framework_has_gpu)
+  set(result "")
+  if(OPFORGE_HAVE_CUDA AND (OPFORGE_ADAPTER_CUDA STREQUAL "ON"
+                            OR (OPFORGE_ADAPTER_CUDA STREQUAL "AUTO" AND framework_has_gpu)))
+    set(result CUDA)
+  endif()
+  set(${out_var} "${result}" PARENT_SCOPE)
+endfunction()

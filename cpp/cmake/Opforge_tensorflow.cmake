@@ -12,14 +12,10 @@ print(json.dumps({"version": tf.__version__, "cflags": tf.sysconfig.get_compile_
 string(JSON _tf_version GET "${_tf}" version)
 string(JSON _tf_cuda GET "${_tf}" cuda)
 
-set(_with_cuda "")
-if(_tf_cuda)
-  if(NOT OPFORGE_HAVE_CUDA)
-    message(WARNING "opforge: TensorFlow ${_tf_version} is a CUDA build but no CUDA compiler was found: building CPU kernels only")
-  else()
-    set(_with_cuda CUDA)
-  endif()
+if(_tf_cuda AND NOT OPFORGE_HAVE_CUDA)
+  message(WARNING "opforge: TensorFlow ${_tf_version} is a CUDA build but no CUDA compiler was found: building CPU kernels only")
 endif()
+opforge_adapter_cuda(_with_cuda "${_tf_cuda}")
 
 opforge_sources(TENSORFLOW _tf_srcs)
 opforge_framework_library(tensorflow SOURCES ${_tf_srcs} ${_with_cuda})
