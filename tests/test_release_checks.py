@@ -103,3 +103,17 @@ def test_unknown_release_value_stops_that_library_with_the_reason():
     assert r2308.pytorch.ngc == releases.UNKNOWN
     sdk = PipToolchain(r2308).sdk("torch")  # fails before any download
     assert not sdk.available and "23.08" in sdk.reason and "PyTorch" in sdk.reason and "unknown" in sdk.reason
+
+
+def test_container_toolchain_builds_in_the_release_images(tmp_path):
+    """The docker command it would run (no engine is needed to check it)."""
+    from opforge.container import ContainerToolchain
+
+    ops = tmp_path / "myops"
+    tc = ContainerToolchain(R2305, shared=[ops])
+    torch_sdk = tc.sdk("torch")
+    assert "nvcr.io/nvidia/pytorch:23.05-py3" in torch_sdk.runner
+    assert f"{ops}:{ops}" in torch_sdk.runner  # same paths inside and out
+    assert "-DCMAKE_CUDA_ARCHITECTURES=70;75;80;86;89;90" in torch_sdk.cuda_args  # CUDA 12.1's
+    assert "nvcr.io/nvidia/tensorflow:23.05-tf2-py3" in tc.sdk("tensorflow").runner
+    assert not ContainerToolchain(releases.get_release("25.10")).sdk("tensorflow").available

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from opcases import ORT_TYPES, REPO, Case, all_cases, assert_matches
+from opcases import ORT_TYPES, REPO, all_cases, assert_matches
 
 NAMESPACE = "opforge"
 PREFIX = "Opforge"

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from .releases import NO_BACKEND, Release
-from .toolchains import SDK, PipToolchain
+from .toolchains import SDK, PipToolchain, cuda_architectures
 
 # The NGC image each framework's library is built in (docker/README.md).
 IMAGES = {
@@ -27,10 +27,11 @@ SCRIPT = "docker/ngc-env.sh"  # installs cmake/ninja if an image lacks them, the
 class ContainerToolchain:
     name = "container"
 
-    def __init__(self, release: Release, log=print):
+    def __init__(self, release: Release, log=print, shared=()):
         self.release = release
         self.log = log
         self.pip = PipToolchain(release, log)
+        self.shared = [Path(p).resolve() for p in shared]
 
     def sdk(self, framework: str) -> SDK:
         r = self.release
@@ -40,17 +41,23 @@ class ContainerToolchain:
             return SDK(framework, False, reason=f"Triton {r.name} has no TensorFlow backend "
                        "(dropped after 25.02)")
         image = IMAGES[framework].format(release=r.name)
-        source = Path(__file__).resolve().parents[2]
-        # Same absolute paths inside and out: the build tree and the ops
-        # folder are bind-mounted, so the orchestrator reads the results.
-        runner = ("docker", "run", "--rm", "--gpus", "all", "-e", "TF_CPP_MIN_LOG_LEVEL=3",
-                  "-v", "/tmp:/tmp", "-v", f"{source}:{source}:ro", "-v", f"{Path.home()}:{Path.home()}",
-                  "-u", f"{os.getuid()}:{os.getgid()}", "-w", "/tmp", image,
-                  "bash", str(source / SCRIPT))
+        script = Path(__file__).resolve().parent / "source" / SCRIPT
+        if not script.is_file():  # running from a checkout
+            script = Path(__file__).resolve().parents[2] / SCRIPT
+        # Same absolute paths inside and out (sources, ops folder, build tree,
+        # this package): the orchestrator reads the results where it left them.
+        mounts = [a for p in dict.fromkeys([*self.shared, script.parent]) for a in ("-v", f"{p}:{p}")]
+        runner = ("docker", "run", "--rm", "--gpus", "all", "-e", "TF_CPP_MIN_LOG_LEVEL=3", *mounts,
+                  "-u", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", "-w", "/tmp", image,
+                  "bash", str(script))
         version = {"torch": r.pytorch.ngc, "tensorflow": r.tensorflow, "tensorrt": r.tensorrt}[framework]
         args = ["-DOPFORGE_PYTHON=python3"]
         if framework == "tensorrt":
             args = ["-DTensorRT_ROOT=/usr"]
+        cuda = r.version("cuda")
+        cuda_args = ["-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc"]
+        if cuda is not None:
+            cuda_args.append(f"-DCMAKE_CUDA_ARCHITECTURES={cuda_architectures(cuda)}")
         return SDK(framework, True, version=version, match=f"exact: built and tested in {image}",
                    cmake_args=args, python="python3" if framework != "tensorrt" else None,
-                   runner=runner, cuda_args=["-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc"])
+                   runner=runner, cuda_args=cuda_args)

@@ -82,12 +82,12 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
         raise ValueError(f"{ops} has no ops.cmake: an ops folder lists its op folders there (see README)")
     namespace = namespace or ("opforge" if ops == (source / "ops").resolve() else _namespace_from(ops))
     chosen = toolchains.resolve(toolchain)
-    tc = _toolchain(chosen, release, console)
     wanted = frameworks or list(FRAMEWORK_ORDER)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     work = Path(tempfile.mkdtemp(prefix="opforge-build-"))
+    tc = _toolchain(chosen, release, console, shared=[source, ops, work, PACKAGE])
     console.rule(f"Triton {release.name}: {', '.join(wanted)} via the {chosen} toolchain")
     try:
         cells = []
@@ -112,7 +112,8 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _toolchain(name, release, console):
+def _toolchain(name, release, console, shared):
+    """`shared`: folders a container toolchain must see at the same paths."""
     if name == "pip":
         return toolchains.PipToolchain(release, log=console.print)
     if name == "host":
@@ -121,7 +122,7 @@ def _toolchain(name, release, console):
         return _NoToolchain()
     from .container import ContainerToolchain
 
-    return ContainerToolchain(release, log=console.print)
+    return ContainerToolchain(release, log=console.print, shared=shared)
 
 
 class _NoToolchain:
@@ -272,7 +273,7 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
         return checks
     # The shipped library cannot load in this torch (other ABI): a twin with its ABI does.
     twin_args = [*sdk.twin_cmake_args, *[a for a in args if not a.startswith("-DOPFORGE_TORCH_")]]
-    info, twin = _cmake(source, work / "build-torch-twin", "torch", ops, namespace, twin_args, sdk.runner)
+    _, twin = _cmake(source, work / "build-torch-twin", "torch", ops, namespace, twin_args, sdk.runner)
     if not isinstance(twin, Path):
         checks.append(Check("twin loads and computes", False, f"the twin did not build: {twin}"))
         return checks
