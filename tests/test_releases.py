@@ -37,7 +37,7 @@ def test_every_month_from_22_12_to_26_08_in_order(all_releases):
 
 
 def test_server_versions_strictly_increase(all_releases):
-    versions = [r.server_version for r in all_releases.values()]
+    versions = [r.version("server") for r in all_releases.values()]
     assert None not in versions
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
 
@@ -73,10 +73,10 @@ def test_every_value_has_a_source_with_defined_tags(all_releases, tags):
 def test_release_23_05(all_releases):
     r = all_releases["23.05"]
     assert r.server == "2.34.0"
-    assert r.tensorrt == "8.6.1.6" and r.tensorrt_version.release[:3] == (8, 6, 1)
+    assert r.tensorrt == "8.6.1.6" and r.version("tensorrt").release[:3] == (8, 6, 1)
     assert r.tensorflow == "2.12.0"
     assert r.onnxruntime == "1.15.0"
-    assert r.cuda == "12.1.1" and r.cuda_version == Version("12.1.1")
+    assert r.cuda == "12.1.1" and r.version("cuda") == Version("12.1.1")
     assert r.ubuntu == "22.04"
     assert (r.glibc, r.glibcxx, r.python) == ("2.35", "3.4.30", "3.10")
     assert r.pytorch.ngc == "2.0.0" and r.pytorch.cxx11_abi is True
@@ -90,7 +90,7 @@ def test_tensorflow_backend_gone_from_25_03(all_releases):
         assert r.has_tensorflow is not dropped, r.name
         assert (r.tensorflow == NO_BACKEND) is dropped, r.name
     assert all_releases["25.02"].tensorflow == "2.17.0"
-    assert all_releases["25.03"].tensorflow_version is None
+    assert all_releases["25.03"].version("tensorflow") is None
 
 
 def test_glibc_and_glibcxx_follow_the_ubuntu_base(all_releases):

@@ -1,6 +1,7 @@
 // Shared glue for the torch adapters: dtype mapping, error raising, devices.
-// Uses <torch/library.h> + <ATen/ATen.h> only: <torch/extension.h> would tie
-// the library to libpython, which Triton's libtorch process does not have.
+// Uses <torch/library.h> + <ATen/ATen.h> only: torch's Python-extension
+// header would tie the library to libpython, which Triton's libtorch process
+// does not have.
 #pragma once
 
 #include <ATen/ATen.h>

@@ -117,38 +117,6 @@ class Release:
         """Whether the release still has a TF backend (unknown version still counts)."""
         return self.tensorflow != NO_BACKEND
 
-    @property
-    def server_version(self) -> Version | None:
-        return self.version("server")
-
-    @property
-    def cuda_version(self) -> Version | None:
-        return self.version("cuda")
-
-    @property
-    def tensorrt_version(self) -> Version | None:
-        return self.version("tensorrt")
-
-    @property
-    def torch_version(self) -> Version | None:
-        return self.version("pytorch.ngc")
-
-    @property
-    def torch_public_version(self) -> Version | None:
-        return self.version("pytorch.public")
-
-    @property
-    def tensorflow_version(self) -> Version | None:
-        return self.version("tensorflow")
-
-    @property
-    def onnxruntime_version(self) -> Version | None:
-        return self.version("onnxruntime")
-
-    @property
-    def python_version(self) -> Version | None:
-        return self.version("python")
-
 
 def _field_key(name: str) -> str:
     key = _ALIASES.get(name, name)
