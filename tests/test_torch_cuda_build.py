@@ -50,7 +50,7 @@ def test_torch_adapter_with_cuda_kernels(tmp_path):
                                 f"-DOPFORGE_PYTHON={PYTHON}", "-DCMAKE_CUDA_ARCHITECTURES=90",
                                 "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True)
     assert configure.returncode == 0, configure.stdout[-3000:] + configure.stderr[-3000:]
-    assert "torch: BUILT" in configure.stdout and "(CUDA " in configure.stdout, configure.stdout[-2000:]
+    assert "torch: BUILT" in configure.stdout and "; CUDA " in configure.stdout, configure.stdout[-2000:]
     built = subprocess.run([cmake, "--build", str(build), "-j", str(os.cpu_count() or 2)],
                            capture_output=True, text=True)
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]

@@ -81,16 +81,7 @@ target_include_directories(opforge_onnxruntime SYSTEM PRIVATE "${_ort_inc}")
 target_include_directories(opforge_onnxruntime PRIVATE "${OPFORGE_CPP_DIR}/onnxruntime")
 target_compile_definitions(opforge_onnxruntime PRIVATE OPFORGE_ORT_MAX_API_VERSION=${_ort_max_api})
 
-if(_with_cuda)
-  set(_kind "CPU + CUDA providers")
-else()
-  set(_kind "CPU provider")
-endif()
-set(_cuda_version "")
-if(_with_cuda)
-  set(_cuda_version "${CUDAToolkit_VERSION}")
-endif()
 opforge_report(onnxruntime BUILT
-  "headers API ${_ort_api} (${_ort_source}); negotiates API 13..${_ort_max_api} at load; runtime here: ${_ort_runtime}; ${_kind}"
-  VERSION "api-${_ort_max_api}" CXX11_ABI "none (C API)" CUDA "${_cuda_version}"
+  "headers API ${_ort_api} (${_ort_source}); negotiates API 13..${_ort_max_api} at load; runtime here: ${_ort_runtime}"
+  VERSION "api-${_ort_max_api}" CXX11_ABI "none (C API)"
   DETAIL "${_ort_source}")

@@ -64,13 +64,6 @@ endif()
 
 if(_with_cuda)
   target_compile_definitions(opforge_tensorflow PRIVATE GOOGLE_CUDA=1 EIGEN_USE_GPU)
-  set(_kind "CUDA")
-else()
-  set(_kind "CPU-only")
 endif()
-set(_cuda_version "")
-if(_with_cuda)
-  set(_cuda_version "${CUDAToolkit_VERSION}")
-endif()
-opforge_report(tensorflow BUILT "tensorflow ${_tf_version} (${_kind})"
-  VERSION "${_tf_version}" CXX11_ABI "${_abi}" CUDA "${_cuda_version}")
+opforge_report(tensorflow BUILT "tensorflow ${_tf_version}"
+  VERSION "${_tf_version}" CXX11_ABI "${_abi}")

@@ -125,4 +125,4 @@ opforge_framework_library(tensorrt SOURCES ${_trt_srcs} CUDA)
 _opforge_tensorrt_target(opforge_tensorrt "${OPFORGE_TENSORRT_INCLUDE_DIR}")
 target_link_libraries(opforge_tensorrt PRIVATE "${OPFORGE_TENSORRT_NVINFER}")
 opforge_report(tensorrt BUILT "TensorRT ${_trt_version} (${OPFORGE_TENSORRT_NVINFER})"
-  VERSION "${_trt_version}" CUDA "${CUDAToolkit_VERSION}" DETAIL "${_trt_detail}")
+  VERSION "${_trt_version}" DETAIL "${_trt_detail}")

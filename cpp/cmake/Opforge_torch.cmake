@@ -97,14 +97,9 @@ if(_torch_version VERSION_GREATER_EQUAL 2.14)
   target_compile_features(opforge_torch PRIVATE cxx_std_20)
 endif()
 
-if(_torch_cuda)
-  set(_kind "CUDA ${_torch_cuda}")
-else()
-  set(_kind "CPU-only")
-endif()
 set(_abi_note "")
 if(_allow_undefined)
   set(_abi_note "; built with _GLIBCXX_USE_CXX11_ABI=${_build_abi}, unlike these libraries (${_torch_abi})")
 endif()
-opforge_report(torch BUILT "torch ${_torch_full} (${_kind})${_abi_note}"
-  VERSION "${_torch_full}" CXX11_ABI "${_build_abi}" CUDA "${_torch_cuda}")
+opforge_report(torch BUILT "torch ${_torch_full}${_abi_note}"
+  VERSION "${_torch_full}" CXX11_ABI "${_build_abi}")

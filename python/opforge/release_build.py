@@ -16,13 +16,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import artifacts, elf, releases, toolchains
+from rich.console import Console
+from rich.table import Table
+
+from . import artifacts, cases, elf, releases, toolchains
 from .toolchains import SDK
 
 FRAMEWORK_ORDER = ("onnxruntime", "tensorflow", "torch", "tensorrt")
@@ -339,7 +341,7 @@ def _manifest(release, toolchain, namespace, ops, cells, staging) -> dict:
                     "onnxruntime": r.onnxruntime, "ubuntu": r.ubuntu, "glibc": r.glibc, "glibcxx": r.glibcxx},
         "toolchain": toolchain,
         "namespace": namespace,
-        "ops": list(__import__("opforge.cases", fromlist=["op_dirs"]).op_dirs(ops)),
+        "ops": list(cases.op_dirs(ops)),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "libraries": libs,
     }
@@ -357,56 +359,30 @@ def _replace(staging: Path, out: Path) -> None:
 
 
 class _Console:
-    """Progress and the summary table, through rich when it is installed."""
+    """Progress on stderr and the summary table, through rich."""
 
     def __init__(self):
-        try:
-            from rich.console import Console
-
-            self._rich = Console(stderr=True)
-        except ImportError:
-            self._rich = None
+        self._rich = Console(stderr=True)
 
     def print(self, text):
-        if self._rich:
-            self._rich.print(text, highlight=False)
-        else:
-            import re
-
-            print(re.sub(r"\[/?[a-z ]+\]", "", text), file=sys.stderr)
+        self._rich.print(text, highlight=False)
 
     def rule(self, text):
-        if self._rich:
-            self._rich.rule(text)
-        else:
-            self.print(f"== {text} ==")
+        self._rich.rule(text)
 
     def status(self, text):
-        if self._rich:
-            return self._rich.status(text)
-        self.print(text)
-        from contextlib import nullcontext
-
-        return nullcontext()
+        return self._rich.status(text)
 
     def table(self, manifest):
-        rows = []
+        t = Table(title=f"Triton {manifest['release']['name']} ({manifest['toolchain']} toolchain)")
+        for h in ("framework", "status", "built against", "device", "checks / reason"):
+            t.add_column(h, overflow="fold")
         for c in manifest["libraries"]:
             checks = c.get("checks", [])
             passed = sum(k["result"] == "passed" for k in checks)
             failed = [k["check"] for k in checks if k["result"] == "FAILED"]
-            rows.append((c["framework"], c["status"], c.get("built_against", "-"), c.get("device", "-").split(" (")[0],
-                         f"{passed}/{len(checks)} passed" + (f", FAILED: {', '.join(failed)}" if failed else "")
-                         if checks else c.get("reason", "")[:90]))
-        if self._rich:
-            from rich.table import Table
-
-            t = Table(title=f"Triton {manifest['release']['name']} ({manifest['toolchain']} toolchain)")
-            for h in ("framework", "status", "built against", "device", "checks / reason"):
-                t.add_column(h, overflow="fold")
-            for r in rows:
-                t.add_row(*r)
-            self._rich.print(t)
-        else:
-            for r in rows:
-                self.print(" | ".join(r))
+            summary = (f"{passed}/{len(checks)} passed" + (f", FAILED: {', '.join(failed)}" if failed else "")
+                       if checks else c.get("reason", "")[:90])
+            t.add_row(c["framework"], c["status"], c.get("built_against", "-"),
+                      c.get("device", "-").split(" (")[0], summary)
+        self._rich.print(t)

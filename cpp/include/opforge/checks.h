@@ -39,17 +39,15 @@ inline bool same_dims(Dims a, Dims b) {
   return true;
 }
 
-template <typename Supports>
-std::string check_dtype(const char* op, const char* what, DType t, Supports supports,
-                        const char* allowed) {
-  if (supports(t)) return {};
-  return std::string(op) + ": " + what + " has dtype " + dtype_name(t) + ", expected one of " +
-         allowed;
-}
-
 inline std::string unsupported_dtype(const char* op, const char* what, const std::string& name,
                                      const char* allowed) {
   return std::string(op) + ": " + what + " has dtype " + name + ", expected one of " + allowed;
+}
+
+template <typename Supports>
+std::string check_dtype(const char* op, const char* what, DType t, Supports supports,
+                        const char* allowed) {
+  return supports(t) ? std::string() : unsupported_dtype(op, what, dtype_name(t), allowed);
 }
 
 }  // namespace opforge
