@@ -87,13 +87,18 @@ def test_cuda_runtime_of_another_major_is_rejected(tmp_path):
 
 
 def test_cuda_architectures_follow_the_release_cuda():
+    """SASS for each architecture, PTX for the newest only (for GPUs newer than the list)."""
     from packaging.version import Version
 
-    from opforge.toolchains import cuda_architectures
+    from opforge.cuda_toolkit import cuda_architectures
 
-    assert cuda_architectures(Version("12.1.1")).split(";") == ["70", "75", "80", "86", "89", "90"]
-    assert "70" not in cuda_architectures(Version("13.0.2")).split(";")  # Volta left CUDA 13
-    assert "100" in cuda_architectures(Version("12.8"))
+    v = Version
+    assert cuda_architectures(v("12.1.1"), v("12.4")).split(";") == [
+        "70-real", "75-real", "80-real", "86-real", "89-real", "90"]
+    assert "70-real" not in cuda_architectures(v("13.0.2"), v("13.0")).split(";")  # Volta left CUDA 13
+    assert cuda_architectures(v("12.8"), v("12.8")).endswith("100-real;120")
+    # A 12.8 release built with the 12.4 toolkit gets what 12.4 can compile.
+    assert "100" not in cuda_architectures(v("12.8"), v("12.4"))
 
 
 def test_unknown_release_value_stops_that_library_with_the_reason():
@@ -114,6 +119,6 @@ def test_container_toolchain_builds_in_the_release_images(tmp_path):
     torch_sdk = tc.sdk("torch")
     assert "nvcr.io/nvidia/pytorch:23.05-py3" in torch_sdk.runner
     assert f"{ops}:{ops}" in torch_sdk.runner  # same paths inside and out
-    assert "-DCMAKE_CUDA_ARCHITECTURES=70;75;80;86;89;90" in torch_sdk.cuda_args  # CUDA 12.1's
+    assert "-DCMAKE_CUDA_ARCHITECTURES=70-real;75-real;80-real;86-real;89-real;90" in torch_sdk.cuda_args  # CUDA 12.1's
     assert "nvcr.io/nvidia/tensorflow:23.05-tf2-py3" in tc.sdk("tensorflow").runner
     assert not ContainerToolchain(releases.get_release("25.10")).sdk("tensorflow").available

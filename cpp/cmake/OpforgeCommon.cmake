@@ -3,7 +3,7 @@
 include_guard(GLOBAL)
 
 set(OPFORGE_CPP_DIR "${CMAKE_CURRENT_LIST_DIR}/..")
-set(OPFORGE_SOURCE_KINDS KERNELS CUDA TORCH TENSORFLOW ONNXRUNTIME TENSORRT)
+set(OPFORGE_SOURCE_KINDS KERNELS CUDA TORCH TENSORFLOW ONNXRUNTIME TENSORRT SELFTEST)
 
 string(SUBSTRING "${OPFORGE_NAMESPACE}" 0 1 _first)
 string(SUBSTRING "${OPFORGE_NAMESPACE}" 1 -1 _rest)
@@ -26,13 +26,16 @@ configure_file("${CMAKE_BINARY_DIR}/generated/opforge/config.h.in"
                "${CMAKE_BINARY_DIR}/generated/opforge/config.h" @ONLY)
 
 # opforge_op(<name> [KERNELS src...] [CUDA src...] [TORCH src...] [TENSORFLOW src...]
-#            [ONNXRUNTIME src...] [TENSORRT src...])
+#            [ONNXRUNTIME src...] [TENSORRT src...] [SELFTEST src...])
 # Called from an op folder's op.cmake; sources are relative to that folder.
 function(opforge_op name)
   cmake_parse_arguments(PARSE_ARGV 1 OP "" "" "${OPFORGE_SOURCE_KINDS}")
   set(dir "${CMAKE_CURRENT_LIST_DIR}")
   set_property(GLOBAL APPEND PROPERTY OPFORGE_OPS ${name})
   set_property(GLOBAL APPEND PROPERTY OPFORGE_OP_DIRS "${dir}")
+  if(NOT OP_SELFTEST)
+    set_property(GLOBAL APPEND PROPERTY OPFORGE_OPS_WITHOUT_SELFTEST ${name})
+  endif()
   foreach(kind IN LISTS OPFORGE_SOURCE_KINDS)
     foreach(src IN LISTS OP_${kind})
       set_property(GLOBAL APPEND PROPERTY OPFORGE_${kind}_SOURCES "${dir}/${src}")
@@ -74,6 +77,48 @@ function(opforge_add_kernel_libraries)
     # Built when an adapter links it; `cmake --build --target opforge_kernels_cuda`
     # compiles every .cu on its own (CI's nvcc check).
     set_target_properties(opforge_kernels_cuda PROPERTIES EXCLUDE_FROM_ALL ON)
+    _opforge_add_selftest()
+  endif()
+endfunction()
+
+# <namespace>_selftest: every op's CUDA kernel against its CPU kernel, with
+# nothing but a driver (cudart is linked statically). Built on request
+# (`--target opforge_selftest`, release builds) or, with OPFORGE_SELFTEST=ON,
+# by default; see opforge_finish_selftest for AUTO.
+function(_opforge_add_selftest)
+  get_property(missing GLOBAL PROPERTY OPFORGE_OPS_WITHOUT_SELFTEST)
+  if(missing)
+    list(JOIN missing ", " missing)
+    set_property(GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT "not built: no SELFTEST source for ${missing}")
+    return()
+  endif()
+  opforge_sources(SELFTEST srcs)
+  add_executable(opforge_selftest "${OPFORGE_CPP_DIR}/selftest/selftest.cc" ${srcs})
+  opforge_target_defaults(opforge_selftest)
+  target_include_directories(opforge_selftest PRIVATE "${OPFORGE_CPP_DIR}/selftest")
+  target_link_libraries(opforge_selftest PRIVATE opforge_kernels opforge_kernels_cuda CUDA::cudart_static)
+  target_link_options(opforge_selftest PRIVATE -pthread)
+  set_target_properties(opforge_selftest PROPERTIES OUTPUT_NAME "${OPFORGE_NAMESPACE}_selftest"
+                                                    EXCLUDE_FROM_ALL ON)
+  set_property(GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT "on request")
+endfunction()
+
+# OPFORGE_SELFTEST AUTO: build and install the self-test when a library got
+# CUDA kernels (call after the frameworks).
+function(opforge_finish_selftest)
+  if(NOT TARGET opforge_selftest)
+    return()
+  endif()
+  set(any_cuda OFF)
+  foreach(fw IN ITEMS torch tensorflow onnxruntime tensorrt)
+    if(OPFORGE_${fw}_CUDA)
+      set(any_cuda ON)
+    endif()
+  endforeach()
+  if(OPFORGE_SELFTEST STREQUAL "ON" OR (OPFORGE_SELFTEST STREQUAL "AUTO" AND any_cuda))
+    set_target_properties(opforge_selftest PROPERTIES EXCLUDE_FROM_ALL OFF)
+    install(TARGETS opforge_selftest RUNTIME DESTINATION "${OPFORGE_INSTALL_LIBDIR}")
+    set_property(GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT "built")
   endif()
 endfunction()
 
@@ -166,6 +211,12 @@ function(opforge_write_build_info)
   else()
     string(JSON json SET "${json}" cuda_compiler "null")
   endif()
+  get_property(selftest GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT)
+  if(NOT selftest)
+    set(selftest "not built: no CUDA compiler")
+  endif()
+  _opforge_json_string(selftest "${selftest}")
+  string(JSON json SET "${json}" selftest "${selftest}")
   string(JSON json SET "${json}" frameworks "{}")
   foreach(fw IN ITEMS torch tensorflow onnxruntime tensorrt)
     get_property(r GLOBAL PROPERTY OPFORGE_REPORT_${fw})

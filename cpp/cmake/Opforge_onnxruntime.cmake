@@ -14,7 +14,8 @@ else()
 endif()
 set(OPFORGE_SDK_CACHE "${_cache}" CACHE PATH "Where opforge keeps provisioned SDK headers")
 
-set(_ort_inc "")
+# Unset, not "": find_path(... NO_CACHE) does not search when its variable is already set.
+unset(_ort_inc)
 if(ONNXRUNTIME_ROOT)
   find_path(_ort_inc onnxruntime_c_api.h NO_DEFAULT_PATH NO_CACHE
             PATHS "${ONNXRUNTIME_ROOT}"
@@ -24,7 +25,7 @@ if(ONNXRUNTIME_ROOT)
       "ONNXRUNTIME_ROOT=${ONNXRUNTIME_ROOT} holds no onnxruntime_c_api.h")
     return()
   endif()
-  set(_ort_source "ONNXRUNTIME_ROOT")
+  set(_ort_source "ONNXRUNTIME_ROOT=${ONNXRUNTIME_ROOT}")
 else()
   set(_dest "${OPFORGE_SDK_CACHE}/onnxruntime-headers-debian-trixie")
   execute_process(

@@ -19,7 +19,13 @@ if(OPFORGE_TORCH_ROOT)
     message(FATAL_ERROR "OPFORGE_TORCH_ROOT needs OPFORGE_TORCH_LIBS_CXX11_ABI=0|1 (the ABI of its libraries)")
   endif()
   set(_torch_abi "${OPFORGE_TORCH_LIBS_CXX11_ABI}")
-  set(_torch_cuda "")  # CPU kernels: CUDA ones need the release's CUDA torch (container toolchain)
+  # CUDA kernels where the package is a CUDA build (it has libc10_cuda) and a
+  # toolkit was found: the adapter needs only c10_cuda's stream and guard,
+  # whose interface does not depend on the package's own CUDA version.
+  set(_torch_cuda "")
+  if(OPFORGE_HAVE_CUDA AND EXISTS "${OPFORGE_TORCH_ROOT}/lib/libc10_cuda.so")
+    set(_torch_cuda "${CUDAToolkit_VERSION}")
+  endif()
   set(_torch_target "")
 else()
   opforge_python_or_skip(torch _torch [=[
@@ -90,6 +96,9 @@ else()
     "${OPFORGE_TORCH_ROOT}/include" "${OPFORGE_TORCH_ROOT}/include/torch/csrc/api/include")
   target_link_libraries(opforge_torch PRIVATE
     "${OPFORGE_TORCH_ROOT}/lib/libtorch_cpu.so" "${OPFORGE_TORCH_ROOT}/lib/libc10.so")
+  if(_torch_cuda)
+    target_link_libraries(opforge_torch PRIVATE "${OPFORGE_TORCH_ROOT}/lib/libc10_cuda.so")
+  endif()
 endif()
 target_compile_options(opforge_torch PRIVATE "-D_GLIBCXX_USE_CXX11_ABI=${_build_abi}")
 target_include_directories(opforge_torch PRIVATE "${OPFORGE_CPP_DIR}/torch")

@@ -4,4 +4,5 @@ opforge_op(zero_out
   TORCH       torch.cc
   TENSORFLOW  tensorflow.cc
   ONNXRUNTIME onnxruntime.cc
-  TENSORRT    tensorrt.cc)
+  TENSORRT    tensorrt.cc
+  SELFTEST    selftest.cc)

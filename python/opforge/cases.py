@@ -158,7 +158,8 @@ def verify(framework: str, library: str, ops_dir, namespace: str) -> dict:
         run = lambda c: run_onnxruntime(ort, library, onnx_model(c, namespace), c.inputs)
     else:
         raise SystemExit(f"cases.py: cannot verify {framework!r} here")
-    summary = {"framework": framework, "version": version, "ops": {}}
+    summary = {"framework": framework, "version": version, "ops": {},
+               "kernels": registered_kernels(framework, namespace, list(op_dirs(ops_dir)))}
     for op, op_dir in op_dirs(ops_dir).items():
         if not (op_dir / "reference.py").is_file():
             summary["ops"][op] = {"cases": 0, "failures": ["no reference.py: not checked"]}
@@ -171,6 +172,23 @@ def verify(framework: str, library: str, ops_dir, namespace: str) -> dict:
                 failures.append(f"{case.id}: {type(e).__name__}: {str(e).strip().splitlines()[0][:300]}")
         summary["ops"][op] = {"cases": len(cases), "failures": failures}
     return summary
+
+
+def registered_kernels(framework: str, namespace: str, ops) -> dict | None:
+    """{op: the devices it has kernels for} as the loaded framework sees them
+    (torch: dispatch keys; TensorFlow: kernel registry device types)."""
+    if framework == "torch":
+        import torch
+
+        return {op: [k for k in ("CPU", "CUDA", "Meta")
+                     if torch._C._dispatch_has_kernel_for_dispatch_key(f"{namespace}::{op}", k)] for op in ops}
+    if framework == "tensorflow":
+        from tensorflow.python.framework import kernels
+
+        prefix = namespace[:1].upper() + namespace[1:]
+        return {op: sorted({k.device_type for k in kernels.get_registered_kernels_for_op(prefix + camel(op)).kernel})
+                for op in ops}
+    return None
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ def _build(args: argparse.Namespace) -> int:
     out = args.out or f"dist/triton-{args.release}"
     try:
         build_release(args.release, out, ops=args.ops, namespace=args.namespace, toolchain=args.toolchain,
-                      sdks=dict(args.sdk or []), frameworks=args.frameworks, deploy_dir=args.deploy_dir)
+                      sdks=dict(args.sdk or []), frameworks=args.frameworks, deploy_dir=args.deploy_dir,
+                      cuda=args.cuda)
     except (releases.UnknownRelease, ValueError) as e:
         print(f"opforge build: {e}", file=sys.stderr)
         return 2
@@ -53,6 +54,12 @@ def _build(args: argparse.Namespace) -> int:
         print(f"opforge build: interrupted; {out} was left as it was", file=sys.stderr)
         return 130
     return 0
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    from .selftest import main
+
+    return main(args.dir, [f for f, on in (("--no-huge", args.no_huge), ("--no-bandwidth", args.no_bandwidth)) if on])
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,7 +86,17 @@ def parser() -> argparse.ArgumentParser:
                    help="only these (default: all four)")
     b.add_argument("--deploy-dir", default="/opt/opforge",
                    help="where the libraries will sit in the Triton container (for triton.env and the snippets)")
+    b.add_argument("--cuda", metavar="DIR",
+                   help="a CUDA toolkit of the release's CUDA major (default: CUDA_HOME, else one provisioned into "
+                        "~/.cache/opforge/cuda); 'none' builds CPU-only libraries")
     b.set_defaults(run=_build)
+
+    t = sub.add_parser("selftest", help="run the CUDA kernels against the CPU kernels on this machine's GPU "
+                                         "(exit 0 pass, 1 mismatch, 2 no CUDA device, 3 no self-test)")
+    t.add_argument("dir", nargs="?", help="a release folder (dist/triton-YY.MM); default: this installation")
+    t.add_argument("--no-huge", action="store_true", help="skip the cases above 2^31 elements")
+    t.add_argument("--no-bandwidth", action="store_true", help="skip the bandwidth table")
+    t.set_defaults(run=_selftest)
     return p
 
 

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 from .releases import NO_BACKEND, Release
-from .toolchains import SDK, PipToolchain, cuda_architectures
+from .cuda_toolkit import cuda_architectures
+from .toolchains import SDK, PipToolchain
 
 # The NGC image each framework's library is built in (docker/README.md).
 IMAGES = {
@@ -57,7 +58,7 @@ class ContainerToolchain:
         cuda = r.version("cuda")
         cuda_args = ["-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc"]
         if cuda is not None:
-            cuda_args.append(f"-DCMAKE_CUDA_ARCHITECTURES={cuda_architectures(cuda)}")
+            cuda_args.append(f"-DCMAKE_CUDA_ARCHITECTURES={cuda_architectures(cuda, cuda)}")
         return SDK(framework, True, version=version, match=f"exact: built and tested in {image}",
                    cmake_args=args, python="python3" if framework != "tensorrt" else None,
                    runner=runner, cuda_args=cuda_args)

@@ -24,7 +24,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import artifacts, cases, elf, releases, toolchains
+from . import artifacts, cases, cuda_toolkit, elf, releases, toolchains
 from .toolchains import SDK
 
 FRAMEWORK_ORDER = ("onnxruntime", "tensorflow", "torch", "tensorrt")
@@ -57,6 +57,7 @@ class Cell:
     build_info: dict = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     twin: dict | None = None
+    cuda: toolchains.CudaSetup | None = None
 
     @property
     def ok(self) -> bool:
@@ -75,7 +76,7 @@ def default_source() -> Path:
 def build_release(release_name: str, out: Path, *, ops: Path | None = None, namespace: str | None = None,
                   toolchain: str = "auto", sdks: dict[str, str] | None = None,
                   frameworks: list[str] | None = None, deploy_dir: str = "/opt/opforge",
-                  source: Path | None = None, console=None) -> dict:
+                  source: Path | None = None, console=None, cuda: str | None = None) -> dict:
     console = console or _Console()
     release = releases.get_release(release_name)
     source = Path(source or default_source()).resolve()
@@ -92,17 +93,30 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     tc = _toolchain(chosen, release, console, shared=[source, ops, work, PACKAGE])
     console.rule(f"Triton {release.name}: {', '.join(wanted)} via the {chosen} toolchain")
     try:
+        with console.status(f"CUDA {release.cuda}: finding or provisioning a toolkit"):
+            host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
+        if host_cuda.toolkit:
+            console.print(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
+                          f"architectures {host_cuda.architectures}")
+        else:
+            console.print(f"[yellow]CPU-only libraries[/yellow] — {host_cuda.cpu_only_reason}")
         cells = []
         for fw in wanted:
             with console.status(f"{fw}: preparing the SDK"):
                 sdk = toolchains.path_sdk(fw, sdks[fw], release) if sdks and fw in sdks else tc.sdk(fw)
-            cells.append(_cell(fw, sdk, release, source, ops, namespace, work, staging, console))
-        manifest = _manifest(release, chosen, namespace, ops, cells, staging)
+            # a container toolchain brings its own CUDA
+            setup = toolchains.CudaSetup(sdk.cuda_args) if sdk.cuda_args is not None else host_cuda
+            cells.append(_cell(fw, sdk, release, source, ops, namespace, work, staging, console, setup))
+        selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, console)
+        manifest = _manifest(release, chosen, namespace, ops, cells, staging, host_cuda)
+        manifest["selftest"] = selftest
         console.table(manifest)
         failed = [c for c in cells if not c.ok]
-        if failed:
-            raise BuildFailed("; ".join(f"{c.framework}: {c.reason or _failed_checks(c)}" for c in failed)
-                              + f". {out} was left as it was.")
+        problems = [f"{c.framework}: {c.reason or _failed_checks(c)}" for c in failed]
+        if selftest["status"] == "failed" or any(k["result"] == "FAILED" for k in selftest.get("checks", [])):
+            problems.append(f"selftest: {selftest.get('reason') or 'a check failed'}")
+        if problems:
+            raise BuildFailed("; ".join(problems) + f". {out} was left as it was.")
         if not any(c.status == "built" for c in cells):
             raise BuildFailed(f"no library could be built for Triton {release.name}. {out} was left as it was.")
         artifacts.write_deploy_files(staging, manifest, deploy_dir)
@@ -141,16 +155,13 @@ def _failed_checks(cell: Cell) -> str:
     return "; ".join(f"{c.name} failed ({c.detail})" for c in cell.checks if c.passed is False)
 
 
-def _cell(fw, sdk, release, source, ops, namespace, work, staging, console) -> Cell:
-    cell = Cell(fw, sdk=sdk)
+def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda) -> Cell:
+    cell = Cell(fw, sdk=sdk, cuda=cuda)
     if not sdk.available:
         cell.reason = sdk.reason
         console.print(f"[yellow]{fw}: not built[/yellow] — {sdk.reason}")
         return cell
-    if sdk.cuda_args is not None:  # the toolchain brings its own CUDA (a container)
-        cuda_args, cpu_only_why = sdk.cuda_args, ""
-    else:
-        cuda_args, _, cpu_only_why = toolchains.cuda_args(release)
+    cuda_args, cpu_only_why = cuda.args, cuda.cpu_only_reason
     if fw == "tensorrt" and cpu_only_why:
         cell.reason = f"TensorRT plugins need CUDA kernels: {cpu_only_why}"
         console.print(f"[yellow]{fw}: not built[/yellow] — {cell.reason}")
@@ -182,11 +193,13 @@ def _cell(fw, sdk, release, source, ops, namespace, work, staging, console) -> C
     return cell
 
 
-def _cmake(source, build, fw, ops, namespace, args, runner=()):
+def _cmake(source, build, fw, ops, namespace, args, runner=(), target=None):
     """Configure and build one framework's library: (build_info, library),
     (build_info, None) when the build skipped it, or (build_info, log tail)
     when CMake failed. The build runs even for a skipped library: a
-    TensorRT folder of headers alone is compile-checked that way."""
+    TensorRT folder of headers alone is compile-checked that way.
+    `target`: build only that target (fw "": no framework) and return its
+    build_info and None, or the log tail."""
     configure = [*runner, "cmake", "-S", str(source), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
                  "-DCMAKE_SKIP_BUILD_RPATH=ON",  # shipped as built: no paths of this machine inside
                  f"-DOPFORGE_FRAMEWORKS={fw}", f"-DOPFORGE_OPS_DIR={ops}", f"-DOPFORGE_NAMESPACE={namespace}",
@@ -194,16 +207,54 @@ def _cmake(source, build, fw, ops, namespace, args, runner=()):
     if shutil.which("ninja") or runner:
         configure += ["-G", "Ninja"]
     log = []
-    for cmd in (configure, [*runner, "cmake", "--build", str(build), "-j", str(os.cpu_count() or 2)]):
+    build_cmd = [*runner, "cmake", "--build", str(build), "-j", str(os.cpu_count() or 2)]
+    for cmd in (configure, build_cmd + (["--target", target] if target else [])):
         proc = subprocess.run(cmd, capture_output=True, text=True)
         log.append(proc.stdout + proc.stderr)
         if proc.returncode != 0:
             return _read_json(build / "build_info.json") or {}, "\n".join(log)[-4000:]
     info = _read_json(build / "build_info.json") or {}
+    if target:
+        return info, None
     if info.get("frameworks", {}).get(fw, {}).get("status") != "BUILT":
         return info, None
     lib = build / f"lib{namespace}_{fw}.so"
     return info, lib if lib.is_file() else f"{lib} was not produced\n" + "\n".join(log)[-3000:]
+
+
+def _selftest(release, source, ops, namespace, work, staging, cuda, console) -> dict:
+    """<namespace>_selftest, built with the libraries' toolkit and kernel
+    sources, into the release folder; a manifest entry."""
+    if cuda.toolkit is None:
+        return {"status": "not built", "reason": f"no CUDA kernels: {cuda.cpu_only_reason}"}
+    name = f"{namespace}_selftest"
+    with console.status("selftest: building"):
+        info, log = _cmake(source, work / "build-selftest", "", ops, namespace, cuda.args, target="opforge_selftest")
+    report = (info or {}).get("selftest", "")
+    if report.startswith("not built"):  # an op without selftest sources: say so, ship the rest
+        console.print(f"[yellow]selftest: {report}[/yellow]")
+        return {"status": "not built", "reason": report.removeprefix("not built: ")}
+    if log is not None:
+        console.print(f"[red]selftest: build failed[/red]\n{log}")
+        return {"status": "failed", "reason": f"the build failed:\n{log}"}
+    exe = staging / name
+    shutil.copy2(work / "build-selftest" / name, exe)
+    checks = [c for c in system_checks(exe, release) if c.name != "CUDA runtime"]
+    checks.append(_selftest_here(exe))
+    console.print(f"selftest: {name} {'[green]ok[/green]' if all(c.passed is not False for c in checks) else '[red]FAILED[/red]'}"
+                  f" ({checks[-1].detail})")
+    return {"status": "built", "file": name, "sha256": _sha256(exe), "cuda_toolkit": cuda.toolkit.as_dict(),
+            "cuda_runtime": "static (needs only a driver)", "checks": [c.as_dict() for c in checks]}
+
+
+def _selftest_here(exe: Path) -> Check:
+    """Run it on this machine: exit 2 (no GPU) is a check that could not run."""
+    proc = subprocess.run([str(exe), "--no-huge", "--no-bandwidth"], capture_output=True, text=True, timeout=1800)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode == 2:
+        return Check("GPU self-test", None, f"not run here: {lines[0] if lines else proc.stderr.strip()}")
+    return Check("GPU self-test", proc.returncode == 0, lines[-1] if proc.returncode in (0, 1) and lines
+                 else f"exited {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-500:]}")
 
 
 def _read_json(path: Path):
@@ -217,13 +268,14 @@ def _checks(cell, release, source, ops, namespace, work, args, console) -> list[
     checks.append(Check("exports", exported == EXPORTS[fw],
                         f"exports {sorted(exported) or 'nothing'}; expected {sorted(EXPORTS[fw]) or 'nothing'}"))
     checks += system_checks(lib, release)
+    checks += cuda_checks(lib, cell.cuda)
     if fw == "torch":
         checks += _torch_checks(cell, release, source, ops, namespace, work, args)
     elif fw == "tensorrt":
         checks.append(Check("loads and computes", None, "TensorRT engines need TensorRT and a GPU: run "
                             "tests/test_tensorrt.py where both exist"))
     else:
-        checks.append(_numeric(fw, lib, sdk, ops, namespace, f"in {fw} {sdk.version}"))
+        checks += _numeric(fw, lib, sdk, ops, namespace, f"in {fw} {sdk.version}", cell.cuda)
     return checks
 
 
@@ -246,6 +298,31 @@ def system_checks(lib: Path, release) -> list[Check]:
         checks.append(Check("CUDA runtime", cuda is not None and set(majors) == {cuda.major},
                             f"links libcudart.so.{majors}; Triton {release.name} has CUDA {cuda}"))
     return checks
+
+
+def cuda_checks(lib: Path, cuda) -> list[Check]:
+    """With a toolkit: the library carries CUDA kernels, as SASS for every
+    architecture asked for plus the one PTX (read back with cuobjdump)."""
+    if cuda is None or (cuda.toolkit is None and cuda.cpu_only_reason):
+        why = cuda.cpu_only_reason if cuda else "no CUDA setup"
+        return [Check("CUDA kernels", None, f"CPU-only build: {why}")]
+    if not elf.cudart_majors(lib):
+        return [Check("CUDA kernels", False, "the library links no libcudart: it was built without CUDA kernels "
+                      "although a CUDA toolkit was given (see its build reason)")]
+    tk = cuda.toolkit
+    if tk is None or tk.cuobjdump is None:
+        return [Check("CUDA architectures", None, "no cuobjdump in the toolkit used")]
+    want_sass, want_ptx = cuda_toolkit.expected_architectures(cuda.architectures)
+    sass, ptx = cuda_toolkit.embedded_architectures(lib, tk.cuobjdump)
+    fmt = lambda s, p: (f"SASS {', '.join('sm_' + a for a in sorted(s, key=_arch_key)) or 'none'}; "
+                        f"PTX {', '.join('compute_' + a for a in sorted(p, key=_arch_key)) or 'none'}")
+    return [Check("CUDA architectures", sass == want_sass and ptx == want_ptx,
+                  f"{fmt(sass, ptx)} (CUDA {tk.version}, cuobjdump)" if (sass, ptx) == (want_sass, want_ptx) else
+                  f"has {fmt(sass, ptx)}; expected {fmt(want_sass, want_ptx)}")]
+
+
+def _arch_key(arch: str) -> int:
+    return int(arch.rstrip("a"))
 
 
 def abi_check(lib: Path, release) -> Check:
@@ -271,7 +348,7 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
                             f"libtorch_cpu/libc10 ({how})" if not missing else
                             f"{len(missing)} undefined in torch {sdk.version}: {'; '.join(missing[:5])}"))
     if sdk.twin_cmake_args is None:  # same ABI: the shipped library itself runs here
-        checks.append(_numeric("torch", lib, sdk, ops, namespace, f"in torch {sdk.version}"))
+        checks += _numeric("torch", lib, sdk, ops, namespace, f"in torch {sdk.version}", cell.cuda)
         return checks
     # The shipped library cannot load in this torch (other ABI): a twin with its ABI does.
     twin_args = [*sdk.twin_cmake_args, *[a for a in args if not a.startswith("-DOPFORGE_TORCH_")]]
@@ -279,23 +356,29 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
     if not isinstance(twin, Path):
         checks.append(Check("twin loads and computes", False, f"the twin did not build: {twin}"))
         return checks
-    check = _numeric("torch", twin, sdk, ops, namespace,
-                     f"twin built from the same sources with torch {sdk.version}'s own ABI "
-                     f"(_GLIBCXX_USE_CXX11_ABI={int(sdk.cxx11_abi)}), loaded in torch {sdk.version}")
-    check.name = "twin loads and computes"
+    twin_checks = _numeric("torch", twin, sdk, ops, namespace,
+                           f"twin built from the same sources with torch {sdk.version}'s own ABI "
+                           f"(_GLIBCXX_USE_CXX11_ABI={int(sdk.cxx11_abi)}), loaded in torch {sdk.version}", cell.cuda)
+    for check in twin_checks:
+        check.name = f"twin {check.name}"
     cell.twin = {"cxx11_abi": sdk.cxx11_abi, "sha256": _sha256(twin), "shipped": False}
-    checks.append(check)
-    return checks
+    return checks + twin_checks
 
 
-def _numeric(fw, lib, sdk, ops, namespace, where) -> Check:
+def _numeric(fw, lib, sdk, ops, namespace, where, cuda=None) -> list[Check]:
+    """Every op case in the framework, and (torch, TensorFlow) the devices
+    each op has kernels for once the library is loaded."""
     if not sdk.python:
-        return Check("loads and computes", None, f"no interpreter with {fw} to load it in")
+        return [Check("loads and computes", None, f"no interpreter with {fw} to load it in")]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if cuda is not None and cuda.toolkit is not None:  # the release's libcudart, which the stand-ins lack
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(cuda.toolkit.libdir),
+                                                              os.environ.get("LD_LIBRARY_PATH")]))
     proc = subprocess.run([*sdk.runner, sdk.python, str(PACKAGE / "cases.py"), fw, str(lib), str(ops), namespace],
-                          capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        return Check("loads and computes", False, f"{where}: exited {proc.returncode}: "
-                     f"{(proc.stderr or proc.stdout).strip()[-800:]}")
+        return [Check("loads and computes", False, f"{where}: exited {proc.returncode}: "
+                      f"{(proc.stderr or proc.stdout).strip()[-800:]}")]
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     n = sum(o["cases"] for o in summary["ops"].values())
     failures = [f for o in summary["ops"].values() for f in o["failures"]]
@@ -303,15 +386,32 @@ def _numeric(fw, lib, sdk, ops, namespace, where) -> Check:
     detail = f"{n} cases of {len(summary['ops'])} ops vs numpy references, {where} ({summary['version']})"
     if unchecked:
         detail += f"; no reference for {', '.join(unchecked)}"
-    return Check("loads and computes", not failures and n > 0,
-                 detail if not failures else f"{detail}: {len(failures)} failed: {'; '.join(failures[:3])}")
+    checks = [Check("loads and computes", not failures and n > 0,
+                    detail if not failures else f"{detail}: {len(failures)} failed: {'; '.join(failures[:3])}")]
+    if summary.get("kernels") is not None:
+        checks.append(_kernels_check(fw, summary["kernels"], lib, summary["version"]))
+    return checks
+
+
+def _kernels_check(fw, kernels: dict, lib: Path, version: str) -> Check:
+    """Every op has a kernel for every device the library was built for."""
+    gpu = bool(elf.cudart_majors(lib))
+    want = {"torch": ["CPU", "CUDA", "Meta"] if gpu else ["CPU", "Meta"],
+            "tensorflow": ["CPU", "GPU"] if gpu else ["CPU"]}[fw]
+    missing = {op: [d for d in want if d not in have] for op, have in kernels.items()}
+    missing = {op: m for op, m in missing.items() if m}
+    where = f"registered in {fw} {version}"
+    if missing:
+        listed = "; ".join(f"{op}: {', '.join(m)}" for op, m in missing.items())
+        return Check("kernels registered", False, f"{where}: missing {listed}")
+    return Check("kernels registered", bool(kernels), f"{', '.join(want)} kernels for {', '.join(kernels)}, {where}")
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _manifest(release, toolchain, namespace, ops, cells, staging) -> dict:
+def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> dict:
     libs = []
     for c in cells:
         entry = {"framework": c.framework, "status": c.status}
@@ -331,6 +431,8 @@ def _manifest(release, toolchain, namespace, ops, cells, staging) -> dict:
                 "build": bi.get("reason"),
                 "checks": [k.as_dict() for k in c.checks],
             })
+            if bi.get("cuda") and c.cuda and c.cuda.toolkit:
+                entry["cuda_toolkit"] = c.cuda.toolkit.as_dict()
             if c.twin:
                 entry["twin"] = c.twin
         libs.append(entry)
@@ -340,6 +442,8 @@ def _manifest(release, toolchain, namespace, ops, cells, staging) -> dict:
                     "pytorch": r.pytorch.ngc, "pytorch_cxx11_abi": r.pytorch.cxx11_abi, "tensorflow": r.tensorflow,
                     "onnxruntime": r.onnxruntime, "ubuntu": r.ubuntu, "glibc": r.glibc, "glibcxx": r.glibcxx},
         "toolchain": toolchain,
+        "cuda_toolkit": cuda.toolkit.as_dict() if cuda and cuda.toolkit else
+                        {"cpu_only_reason": cuda.cpu_only_reason if cuda else "no CUDA setup"},
         "namespace": namespace,
         "ops": list(cases.op_dirs(ops)),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

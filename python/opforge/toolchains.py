@@ -28,7 +28,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from . import elf
+from . import cuda_toolkit, elf
 from .releases import NO_BACKEND, Release
 
 TOOLCHAINS = ("auto", "container", "pip", "host", "path")
@@ -75,60 +75,41 @@ def resolve(name: str) -> str:
     return name
 
 
-# --- CUDA ---------------------------------------------------------------------
+# --- CUDA ----------------------------------------------------------------------
 
-def nvcc_version(nvcc: str) -> Version | None:
-    try:
-        out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60).stdout
-    except OSError:
-        return None
-    m = re.search(r"release (\d+\.\d+)", out)
-    return Version(m.group(1)) if m else None
+@dataclass
+class CudaSetup:
+    """How a release build compiles CUDA: the toolkit and its CMake settings,
+    or why the libraries are CPU-only."""
 
-
-def find_nvcc(major: int) -> tuple[str | None, str]:
-    """An nvcc of the given CUDA major, and what was looked at."""
-    candidates = []
-    for var in ("CUDACXX",):
-        if os.environ.get(var):
-            candidates.append(os.environ[var])
-    for var in ("CUDA_HOME", "CUDA_PATH", "CUDAToolkit_ROOT"):
-        if os.environ.get(var):
-            candidates.append(os.path.join(os.environ[var], "bin", "nvcc"))
-    candidates += sorted(str(p) for p in Path("/usr/local").glob(f"cuda-{major}*/bin/nvcc"))
-    if shutil.which("nvcc"):
-        candidates.append(shutil.which("nvcc"))
-    seen = []
-    for c in dict.fromkeys(candidates):
-        v = nvcc_version(c) if Path(c).is_file() else None
-        if v is not None:
-            seen.append(f"{c} ({v})")
-            if v.major == major:
-                return c, ""
-    where = ", ".join(seen) if seen else "none found"
-    return None, f"no CUDA {major}.x toolkit (nvcc seen: {where}; set CUDA_HOME to a CUDA {major} toolkit)"
+    args: list[str]
+    toolkit: "cuda_toolkit.Toolkit | None" = None
+    cpu_only_reason: str = ""
+    architectures: str = ""
 
 
-def cuda_architectures(cuda: Version) -> str:
-    """The GPU architectures a CUDA release compiles for and Triton's GPUs use:
-    Volta was dropped in CUDA 13, Blackwell arrived in 12.8."""
-    archs = ["70"] if cuda.major < 13 else []
-    archs += ["75", "80", "86", "89", "90"]
-    if cuda >= Version("12.8"):
-        archs += ["100", "120"]
-    return ";".join(archs)
-
-
-def cuda_args(release: Release) -> tuple[list[str], str, str]:
-    """CMake args for the release's CUDA major, its nvcc version, and why CPU-only if so."""
+def cuda_setup(release: Release, override: str | None = None, log=print) -> CudaSetup:
+    """The release's CUDA major: --cuda DIR, CUDA_HOME, else a provisioned
+    toolkit (cuda_toolkit.py). `override` "none" builds CPU-only on purpose.
+    A toolkit the user named that does not fit raises ValueError."""
+    cpu = ["-DOPFORGE_CUDA=OFF"]
+    if override == "none":
+        return CudaSetup(cpu, cpu_only_reason="CPU-only by request (--cuda none)")
     cuda = release.version("cuda")
     if cuda is None:
-        return ["-DOPFORGE_CUDA=OFF"], "", f"the CUDA version of Triton {release.name} is unknown"
-    nvcc, why = find_nvcc(cuda.major)
-    if nvcc is None:
-        return ["-DOPFORGE_CUDA=OFF"], "", why
-    return ([f"-DCMAKE_CUDA_COMPILER={nvcc}", f"-DCMAKE_CUDA_ARCHITECTURES={cuda_architectures(cuda)}"],
-            str(nvcc_version(nvcc)), "")
+        return CudaSetup(cpu, cpu_only_reason=f"the CUDA version of Triton {release.name} is unknown")
+    try:
+        tk = cuda_toolkit.for_release(cuda, override, log=log)
+    except cuda_toolkit.CudaError as e:
+        if override or os.environ.get("CUDA_HOME"):
+            raise ValueError(str(e)) from None
+        return CudaSetup(cpu, cpu_only_reason=str(e))
+    archs = cuda_toolkit.cuda_architectures(cuda, tk.version)
+    return CudaSetup([f"-DCMAKE_CUDA_COMPILER={tk.nvcc}", f"-DCUDAToolkit_ROOT={tk.root}",
+                      f"-DCMAKE_CUDA_ARCHITECTURES={archs}",
+                      # the release's frameworks are GPU builds, whatever the stand-ins here are
+                      "-DOPFORGE_ADAPTER_CUDA=ON"],
+                     toolkit=tk, architectures=archs)
 
 
 # --- the pip toolchain ------------------------------------------------------------
@@ -224,6 +205,8 @@ def torch_sdk(torch_dir: Path, release: Release, python: str | None, match: str)
     for lib in libs:
         if not Path(lib).is_file():
             raise ToolchainError(f"{torch_dir} is not a torch package folder: {lib} is missing")
+    if (torch_dir / "lib" / "libc10_cuda.so").is_file():  # a CUDA build: the adapter's CUDA code uses it
+        libs.append(str(torch_dir / "lib" / "libc10_cuda.so"))
     libs_abi = elf.cxx11_abi(libs[1])
     if libs_abi is None:
         raise ToolchainError(f"cannot tell the C++ ABI of {libs[1]}")

@@ -1,0 +1,346 @@
+// opforge's GPU self-test (see selftest.h). Needs a driver and the CUDA
+// runtime it is linked with, nothing else: no framework, no Python.
+//
+//   <namespace>_selftest [--no-huge] [--no-bandwidth]
+//   exit 0: every case matched; 1: a mismatch or a CUDA error; 2: no usable CUDA device
+#include "selftest.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "opforge/half.h"
+
+namespace opforge::selftest {
+namespace {
+
+size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::kFloat32: return 4;
+    case DType::kFloat16: return 2;
+    case DType::kInt32: return 4;
+    case DType::kInt64: return 8;
+  }
+  return 0;
+}
+
+struct Options {
+  bool huge = true;
+  bool bandwidth = true;
+};  // set once, from the command line
+Options& options() {
+  static Options o;
+  return o;
+}
+
+std::vector<std::pair<std::string, TestFn>>& registry() {
+  static std::vector<std::pair<std::string, TestFn>> tests;
+  return tests;
+}
+
+uint64_t mix(uint64_t x) {  // splitmix64: cheap, and the same inputs on every run
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Random values, with NaN, +-Inf, zeros and subnormals sprinkled in where the
+// case wants them, and (integer_divisors) small ints with 0, -1 and INT_MIN.
+void fill(DType t, void* p, int64_t n, uint64_t seed, const Run& r, bool specials) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t u = mix(seed * 0x100000001b3ull + static_cast<uint64_t>(i));
+    const float f = static_cast<float>(static_cast<int64_t>(u >> 40) - (1 << 23)) / (1 << 21);  // [-4, 4)
+    float v = f;
+    if (specials) {
+      if (i % 97 == 13) v = NAN;
+      else if (i % 101 == 17) v = INFINITY;
+      else if (i % 103 == 19) v = -INFINITY;
+      else if (i % 107 == 23) v = 0.0f;
+      else if (i % 109 == 29) v = t == DType::kFloat16 ? 3e-6f : 1e-40f;  // subnormal
+    }
+    int64_t k = static_cast<int64_t>(u);
+    if (r.integer_divisors) {
+      k = static_cast<int64_t>(u % 2001) - 1000;
+      if (i % 83 == 5) k = 0;
+      else if (i % 79 == 7) k = -1;
+      else if (i % 89 == 11) k = t == DType::kInt32 ? INT32_MIN : INT64_MIN;
+    }
+    switch (t) {
+      case DType::kFloat32: static_cast<float*>(p)[i] = v; break;
+      case DType::kFloat16: static_cast<uint16_t*>(p)[i] = float_to_half(v); break;
+      case DType::kInt32: static_cast<int32_t*>(p)[i] = static_cast<int32_t>(k); break;
+      case DType::kInt64: static_cast<int64_t*>(p)[i] = k; break;
+    }
+  }
+}
+
+double value_at(DType t, const void* p, int64_t i) {
+  switch (t) {
+    case DType::kFloat32: return static_cast<const float*>(p)[i];
+    case DType::kFloat16: return half_to_float(static_cast<const uint16_t*>(p)[i]);
+    case DType::kInt32: return static_cast<const int32_t*>(p)[i];
+    case DType::kInt64: return static_cast<double>(static_cast<const int64_t*>(p)[i]);
+  }
+  return 0;
+}
+
+// "" when equal within the tolerance (NaN matches NaN), else the first difference.
+std::string compare(DType t, const void* expected, const void* actual, int64_t n, double tol) {
+  const bool integer = t == DType::kInt32 || t == DType::kInt64;
+  for (int64_t i = 0; i < n; ++i) {
+    bool same;
+    if (integer) {
+      same = std::memcmp(static_cast<const char*>(expected) + i * dtype_size(t),
+                         static_cast<const char*>(actual) + i * dtype_size(t), dtype_size(t)) == 0;
+    } else {
+      const double e = value_at(t, expected, i), a = value_at(t, actual, i);
+      if (std::isnan(e) || std::isnan(a)) same = std::isnan(e) && std::isnan(a);
+      else if (std::isinf(e) || std::isinf(a) || tol == 0) same = e == a;
+      else same = std::fabs(a - e) <= tol + tol * std::fabs(e);
+    }
+    if (!same) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "element %" PRId64 ": CUDA %.9g, CPU %.9g", i, value_at(t, actual, i),
+                    value_at(t, expected, i));
+      return buf;
+    }
+  }
+  return {};
+}
+
+struct CudaError {
+  std::string what;
+};
+void ok(cudaError_t e, const char* call) {
+  if (e != cudaSuccess) throw CudaError{std::string(call) + ": " + cudaGetErrorString(e)};
+}
+
+struct DeviceBuffer {
+  void* p = nullptr;
+  explicit DeviceBuffer(size_t bytes) { ok(cudaMalloc(&p, std::max<size_t>(bytes, 1)), "cudaMalloc"); }
+  ~DeviceBuffer() { cudaFree(p); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+};
+
+struct StreamHolder {
+  cudaStream_t s = nullptr;
+  StreamHolder() { ok(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate"); }
+  ~StreamHolder() { cudaStreamDestroy(s); }
+};
+
+int64_t mem_available_bytes() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  int64_t kb;
+  std::string unit;
+  while (f >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
+
+std::string gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1u << 30));
+  return buf;
+}
+
+}  // namespace
+
+bool register_test(const char* op, TestFn fn) {
+  registry().emplace_back(op, fn);
+  return true;
+}
+
+const std::vector<int64_t>& Harness::sizes() {
+  static const std::vector<int64_t> s = {0, 1, 31, 1000003};
+  return s;
+}
+
+int64_t Harness::huge() { return (int64_t{1} << 31) + 1027; }
+
+void Harness::report(const Run& r, const char* note, const std::string& result) {
+  std::printf("  %-10s %-8s %-24s %-10s %s\n", r.op, dtype_name(r.dtype), (r.shape + note).c_str(),
+              result.rfind("ok", 0) == 0 ? "ok" : (result.rfind("skipped", 0) == 0 ? "skipped" : "FAILED"),
+              result.rfind("ok", 0) == 0 ? result.substr(2).c_str() : result.c_str());
+  std::fflush(stdout);
+}
+
+bool Harness::run_once(const Run& r, const CpuFn& cpu, const CudaFn& cuda, int64_t offset, const char* note) {
+  const size_t es = dtype_size(r.dtype);
+  const bool specials = r.tolerance == 0;  // a NaN would make every tolerant (reducing) case NaN
+  std::string result;
+  try {
+    StreamHolder stream;
+    std::vector<std::vector<char>> host_in;
+    std::vector<std::unique_ptr<DeviceBuffer>> dev_in;
+    Inputs hin, din;
+    for (size_t k = 0; k < r.inputs.size(); ++k) {
+      const int64_t n = r.inputs[k];
+      host_in.emplace_back(static_cast<size_t>(n) * es);
+      fill(r.dtype, host_in.back().data(), n, 1000 + k, r, specials);
+      dev_in.push_back(std::make_unique<DeviceBuffer>((n + offset) * es));
+      char* d = static_cast<char*>(dev_in.back()->p) + offset * es;
+      ok(cudaMemcpy(d, host_in.back().data(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
+      hin.push_back(host_in.back().data());
+      din.push_back(d);
+    }
+    std::vector<char> expected(static_cast<size_t>(r.output) * es), actual(expected.size());
+    DeviceBuffer dout((r.output + offset) * es);
+    char* out = static_cast<char*>(dout.p) + offset * es;
+    ok(cudaMemset(dout.p, 0xff, (r.output + offset) * es), "cudaMemset");
+    cpu(hin, expected.data());
+    if (const char* err = cuda(din, out, stream.s)) throw CudaError{std::string("kernel launch: ") + err};
+    ok(cudaStreamSynchronize(stream.s), "kernel");
+    ok(cudaMemcpy(actual.data(), out, r.output * es, cudaMemcpyDeviceToHost), "cudaMemcpy");
+    result = compare(r.dtype, expected.data(), actual.data(), r.output, r.tolerance);
+    if (result.empty()) result = r.tolerance ? "ok  (within " + std::to_string(r.tolerance).substr(0, 7) + ")" : "ok  (exact)";
+  } catch (const CudaError& e) {
+    result = e.what;
+    cudaGetLastError();  // a sticky error stays; a launch error is cleared for the next case
+  }
+  report(r, note, result);
+  const bool passed = result.rfind("ok", 0) == 0;
+  (passed ? passes_ : failures_)++;
+  return passed;
+}
+
+void Harness::run(const Run& r, const CpuFn& cpu, const CudaFn& cuda) {
+  if (phase_ != Phase::kCorrectness) return;
+  run_once(r, cpu, cuda, 0, "");
+  if (r.output > 0) run_once(r, cpu, cuda, 1, " misaligned");
+}
+
+void Harness::run_huge(const Run& r, const CpuFn& cpu, const CudaFn& cuda) {
+  if (phase_ != Phase::kCorrectness) return;
+  const size_t es = dtype_size(r.dtype);
+  int64_t elements = r.output;
+  for (int64_t n : r.inputs) elements += n;
+  const double device_bytes = static_cast<double>(elements) * es;
+  const double host_bytes = device_bytes + static_cast<double>(r.output) * es;
+  size_t free_b = 0, total_b = 0;
+  cudaMemGetInfo(&free_b, &total_b);
+  if (!options().huge) {
+    report(r, "", "skipped (--no-huge)");
+    return;
+  }
+  if (device_bytes > 0.9 * free_b || host_bytes > 0.8 * mem_available_bytes()) {
+    report(r, "", "skipped (needs " + gib(device_bytes) + " on the GPU, " + gib(free_b) + " free; " +
+                      gib(host_bytes) + " host, " + gib(mem_available_bytes()) + " available)");
+    return;
+  }
+  run_once(r, cpu, cuda, 0, "");
+}
+
+void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
+  if (phase_ != Phase::kBandwidth) return;
+  const size_t es = dtype_size(r.dtype);
+  int64_t elements = r.output;
+  for (int64_t n : r.inputs) elements += n;
+  const size_t bytes = static_cast<size_t>(elements) * es;
+  try {
+    StreamHolder stream;
+    std::vector<std::unique_ptr<DeviceBuffer>> dev_in;
+    Inputs din;
+    for (size_t k = 0; k < r.inputs.size(); ++k) {
+      std::vector<char> host(static_cast<size_t>(r.inputs[k]) * es);
+      fill(r.dtype, host.data(), r.inputs[k], 2000 + k, r, false);
+      dev_in.push_back(std::make_unique<DeviceBuffer>(host.size()));
+      ok(cudaMemcpy(dev_in.back()->p, host.data(), host.size(), cudaMemcpyHostToDevice), "cudaMemcpy");
+      din.push_back(dev_in.back()->p);
+    }
+    DeviceBuffer out(r.output * es), copy_src(bytes / 2), copy_dst(bytes / 2);
+    cudaEvent_t start, stop;
+    ok(cudaEventCreate(&start), "cudaEventCreate");
+    ok(cudaEventCreate(&stop), "cudaEventCreate");
+    auto median_ms = [&](const std::function<void()>& launch) {
+      std::vector<float> ms;
+      for (int i = 0; i < 23; ++i) {
+        ok(cudaEventRecord(start, stream.s), "cudaEventRecord");
+        launch();
+        ok(cudaEventRecord(stop, stream.s), "cudaEventRecord");
+        ok(cudaEventSynchronize(stop), "kernel");
+        float t = 0;
+        ok(cudaEventElapsedTime(&t, start, stop), "cudaEventElapsedTime");
+        if (i >= 3) ms.push_back(t);  // the first launches warm up
+      }
+      std::sort(ms.begin(), ms.end());
+      return static_cast<double>(ms[ms.size() / 2]);
+    };
+    const double op_ms = median_ms([&] {
+      if (const char* err = cuda(din, out.p, stream.s)) throw CudaError{err};
+    });
+    // A copy of half the bytes reads and writes as many bytes as the op does.
+    const double copy_ms = median_ms([&] {
+      ok(cudaMemcpyAsync(copy_dst.p, copy_src.p, bytes / 2, cudaMemcpyDeviceToDevice, stream.s), "cudaMemcpyAsync");
+    });
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    const double op_gbs = bytes / op_ms / 1e6, copy_gbs = bytes / copy_ms / 1e6;
+    std::printf("  %-10s %-8s %-20s %9.1f %12.1f %8.2f\n", r.op, dtype_name(r.dtype), r.shape.c_str(), op_gbs,
+                copy_gbs, op_gbs / copy_gbs);
+  } catch (const CudaError& e) {
+    std::printf("  %-10s %-8s %-20s FAILED %s\n", r.op, dtype_name(r.dtype), r.shape.c_str(), e.what.c_str());
+    failures_++;
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace opforge::selftest
+
+int main(int argc, char** argv) {
+  using namespace opforge::selftest;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--no-huge")) options().huge = false;
+    else if (!std::strcmp(argv[i], "--no-bandwidth")) options().bandwidth = false;
+    else {
+      std::fprintf(stderr, "usage: %s [--no-huge] [--no-bandwidth]\n", argv[0]);
+      return 64;
+    }
+  }
+  int runtime = 0, driver = 0, count = 0;
+  cudaRuntimeGetVersion(&runtime);
+  cudaDriverGetVersion(&driver);
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    std::printf("opforge selftest: no CUDA device (%s; CUDA runtime %d.%d, driver %s)\n",
+                e != cudaSuccess ? cudaGetErrorString(e) : "no device found", runtime / 1000,
+                (runtime % 1000) / 10,
+                driver ? (std::to_string(driver / 1000) + "." + std::to_string((driver % 1000) / 10)).c_str()
+                       : "none");
+    return 2;
+  }
+  cudaDeviceProp prop{};
+  cudaGetDeviceProperties(&prop, 0);
+  std::printf("opforge selftest: %s (sm_%d%d, %d SMs, %.0f GiB), CUDA runtime %d.%d, driver %d.%d\n", prop.name,
+              prop.major, prop.minor, prop.multiProcessorCount, prop.totalGlobalMem / double(1u << 30),
+              runtime / 1000, (runtime % 1000) / 10, driver / 1000, (driver % 1000) / 10);
+  std::printf("  %-10s %-8s %-24s %-10s %s\n", "op", "dtype", "case", "result", "detail");
+
+  auto tests = registry();
+  std::sort(tests.begin(), tests.end());
+  Harness h;
+  for (auto& [op, fn] : tests) fn(h);
+  if (options().bandwidth) {
+    std::printf("\n  bandwidth: GB/s read + written, median of 20 launches, next to cudaMemcpy device-to-device"
+                " of the same bytes\n");
+    std::printf("  %-10s %-8s %-20s %9s %12s %8s\n", "op", "dtype", "shape", "GB/s", "memcpy GB/s", "ratio");
+    h.set_phase(Harness::Phase::kBandwidth);
+    for (auto& [op, fn] : tests) fn(h);
+  }
+  std::printf("\nopforge selftest: %d cases passed, %d failed\n", h.passes(), h.failures());
+  return h.failures() ? 1 : 0;
+}

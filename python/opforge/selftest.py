@@ -1,0 +1,55 @@
+"""`opforge selftest [DIR]`: run a build's framework-free GPU self-test.
+
+DIR is a release folder (its manifest names the self-test) or any folder
+holding a ``<namespace>_selftest``; without DIR, the one installed with this
+package (built when a library of this installation has CUDA kernels). The
+program needs only an NVIDIA driver: its CUDA runtime is linked in.
+
+Exit status: 0 every case matched, 1 a mismatch or CUDA error, 2 no usable
+CUDA device, 3 no self-test in that folder.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+NO_SELFTEST = 3
+
+
+def find(folder: Path) -> tuple[Path | None, str]:
+    """The self-test program in `folder`, or None and why not."""
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        entry = json.loads(manifest.read_text()).get("selftest") or {}
+        if entry.get("status") != "built":
+            return None, f"{folder} has no self-test: {entry.get('reason', 'the manifest lists none')}"
+        return folder / entry["file"], ""
+    found = sorted(folder.glob("*_selftest"))
+    if not found:
+        return None, (f"{folder} holds no *_selftest program (it is built with CUDA kernels: a release folder "
+                      "from `opforge build`, or an installation whose libraries have CUDA kernels)")
+    return found[0], ""
+
+
+def main(folder: str | None, extra: list[str]) -> int:
+    if folder is None:
+        from ._library import LIB_DIR
+
+        where = LIB_DIR
+    else:
+        where = Path(folder)
+        if not where.is_dir():
+            print(f"opforge selftest: {folder}: no such folder", file=sys.stderr)
+            return NO_SELFTEST
+    exe, why = find(where)
+    if exe is None:
+        print(f"opforge selftest: {why}", file=sys.stderr)
+        return NO_SELFTEST
+    if not exe.is_file():
+        print(f"opforge selftest: {exe} is missing", file=sys.stderr)
+        return NO_SELFTEST
+    sys.stdout.flush()
+    return subprocess.run([str(exe), *extra]).returncode

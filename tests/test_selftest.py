@@ -1,0 +1,89 @@
+"""The framework-free GPU self-test: built from the kernel sources with a
+CUDA toolkit, it needs only a driver. Without a GPU it must say so (exit 2);
+with one it must pass, and must catch a kernel that computes wrongly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from opcases import REPO
+
+from opforge import elf
+
+
+def gpu_present() -> bool:
+    smi = shutil.which("nvidia-smi")
+    return bool(smi) and subprocess.run([smi, "-L"], capture_output=True, text=True).stdout.startswith("GPU")
+
+
+def nvcc_or_skip() -> str:
+    """A CUDA toolkit to build with: the provisioned 12.4 (from `make triton-23.05`), else CUDACXX / PATH."""
+    from opforge.cuda_toolkit import cache_root
+
+    provisioned = cache_root() / "12.4" / "bin" / "nvcc"
+    nvcc = str(provisioned) if provisioned.is_file() else (os.environ.get("CUDACXX") or shutil.which("nvcc"))
+    if not nvcc:
+        pytest.skip("no CUDA toolkit: neither ~/.cache/opforge/cuda/12.4 (make triton-23.05) nor nvcc on PATH")
+    return nvcc
+
+
+def build_selftest(tmp_path, ops_dir, namespace, nvcc) -> Path:
+    build = tmp_path / "build"
+    configure = subprocess.run(
+        ["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_FRAMEWORKS=", f"-DOPFORGE_OPS_DIR={ops_dir}",
+         f"-DOPFORGE_NAMESPACE={namespace}", f"-DCMAKE_CUDA_COMPILER={nvcc}", "-DCMAKE_CUDA_ARCHITECTURES=75-real;90",
+         "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True)
+    assert configure.returncode == 0, configure.stdout[-3000:] + configure.stderr[-3000:]
+    proc = subprocess.run(["cmake", "--build", str(build), "--target", "opforge_selftest", "-j",
+                           str(os.cpu_count() or 2)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+    return build / f"{namespace}_selftest"
+
+
+def opforge_selftest(folder, *extra):
+    return subprocess.run([sys.executable, "-m", "opforge", "selftest", str(folder), *extra],
+                          capture_output=True, text=True, timeout=1800)
+
+
+def test_selftest_needs_only_a_driver_and_reports_its_verdict(tmp_path):
+    exe = build_selftest(tmp_path, REPO / "ops", "opforge", nvcc_or_skip())
+    needed = elf.read(exe).needed
+    assert not [n for n in needed if "cudart" in n], needed  # the runtime is linked in
+    proc = opforge_selftest(exe.parent, "--no-huge")
+    if gpu_present():
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+        for op in ("clip", "modulo", "rms_norm", "zero_out"):
+            assert f"  {op} " in proc.stdout
+        assert " misaligned" in proc.stdout and "memcpy GB/s" in proc.stdout
+        assert "FAILED" not in proc.stdout
+    else:
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "no CUDA device" in proc.stdout
+
+
+def test_selftest_catches_a_wrong_kernel(tmp_path):
+    """A CUDA kernel that is wrong in its last element only must fail the self-test."""
+    ops = tmp_path / "myops"
+    shutil.copytree(REPO / "examples" / "myops", ops)
+    cu = ops / "scale" / "scale.cu"
+    text = cu.read_text()
+    assert "x[i] * alpha" in text
+    cu.write_text(text.replace("x[i] * alpha", "(i == n - 1 ? x[i] * alpha + 1e-3f : x[i] * alpha)"))
+    exe = build_selftest(tmp_path, ops, "myops", nvcc_or_skip())
+    proc = subprocess.run([str(exe), "--no-bandwidth"], capture_output=True, text=True, timeout=600)
+    if not gpu_present():
+        assert proc.returncode == 2 and "no CUDA device" in proc.stdout
+        pytest.skip("no GPU here: the wrong kernel cannot be run (exit 2, 'no CUDA device', as it should)")
+    assert proc.returncode == 1, proc.stdout
+    assert "FAILED" in proc.stdout and "element 1000002" in proc.stdout
+
+
+def test_folder_without_a_selftest_says_so(tmp_path):
+    proc = opforge_selftest(tmp_path)
+    assert proc.returncode == 3 and "no *_selftest" in proc.stderr
