@@ -24,7 +24,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import artifacts, cases, cuda_toolkit, elf, releases, toolchains
+from . import artifacts, cases, cuda_toolkit, cxx_toolchain, elf, releases, toolchains
 from .toolchains import SDK
 
 FRAMEWORK_ORDER = ("onnxruntime", "tensorflow", "torch", "tensorrt")
@@ -58,6 +58,7 @@ class Cell:
     checks: list[Check] = field(default_factory=list)
     twin: dict | None = None
     cuda: toolchains.CudaSetup | None = None
+    cxx: cxx_toolchain.CxxToolchain | None = None  # the release's older C++ toolchain, when one is used
 
     @property
     def ok(self) -> bool:
@@ -93,8 +94,19 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     tc = _toolchain(chosen, release, console, shared=[source, ops, work, PACKAGE])
     console.rule(f"Triton {release.name}: {', '.join(wanted)} via the {chosen} toolchain")
     try:
+        cxx = None
+        if cxx_toolchain.needed_for(release.version("glibc")) and chosen != "container":
+            with console.status(f"glibc {release.glibc}: provisioning a C++ toolchain for Ubuntu {release.ubuntu}"):
+                try:
+                    cxx = cxx_toolchain.provision(log=console.print)
+                except cxx_toolchain.CxxError as e:  # the glibc checks then say what it costs
+                    console.print(f"[yellow]{e}; building with this machine's compiler[/yellow]")
+        if cxx:
+            console.print(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
         with console.status(f"CUDA {release.cuda}: finding or provisioning a toolkit"):
             host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
+        if cxx:
+            host_cuda.args = [*host_cuda.args, *cxx.cmake_args()]
         if host_cuda.toolkit:
             console.print(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
                           f"architectures {host_cuda.architectures}")
@@ -106,7 +118,8 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
                 sdk = toolchains.path_sdk(fw, sdks[fw], release) if sdks and fw in sdks else tc.sdk(fw)
             # a container toolchain brings its own CUDA
             setup = toolchains.CudaSetup(sdk.cuda_args) if sdk.cuda_args is not None else host_cuda
-            cells.append(_cell(fw, sdk, release, source, ops, namespace, work, staging, console, setup))
+            cell = _cell(fw, sdk, release, source, ops, namespace, work, staging, console, setup, cxx)
+            cells.append(cell)
         selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, console)
         manifest = _manifest(release, chosen, namespace, ops, cells, staging, host_cuda)
         manifest["selftest"] = selftest
@@ -155,8 +168,8 @@ def _failed_checks(cell: Cell) -> str:
     return "; ".join(f"{c.name} failed ({c.detail})" for c in cell.checks if c.passed is False)
 
 
-def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda) -> Cell:
-    cell = Cell(fw, sdk=sdk, cuda=cuda)
+def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda, cxx=None) -> Cell:
+    cell = Cell(fw, sdk=sdk, cuda=cuda, cxx=cxx if sdk.cuda_args is None else None)
     if not sdk.available:
         cell.reason = sdk.reason
         console.print(f"[yellow]{fw}: not built[/yellow] — {sdk.reason}")
@@ -275,8 +288,18 @@ def _checks(cell, release, source, ops, namespace, work, args, console) -> list[
         checks.append(Check("loads and computes", None, "TensorRT engines need TensorRT and a GPU: run "
                             "tests/test_tensorrt.py where both exist"))
     else:
+        if fw == "onnxruntime" and cell.cxx:
+            checks.append(_load_check(cell, lib, []))
         checks += _numeric(fw, lib, sdk, ops, namespace, f"in {fw} {sdk.version}", cell.cuda)
     return checks
+
+
+def _load_check(cell, lib: Path, library_dirs: list[Path], name="loads under the release's glibc") -> Check:
+    """dlopen under the release's own glibc and libstdc++, through their loader."""
+    dirs = [*library_dirs, *([cell.cuda.toolkit.libdir] if cell.cuda and cell.cuda.toolkit else [])]
+    ok, said = cell.cxx.load([lib], dirs)
+    return Check(name, ok, f"dlopen(RTLD_NOW) by glibc {cell.cxx.glibc}'s own loader and libraries "
+                           f"(Debian bullseye): {said}")
 
 
 def system_checks(lib: Path, release) -> list[Check]:
@@ -348,6 +371,8 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
                             f"libtorch_cpu/libc10 ({how})" if not missing else
                             f"{len(missing)} undefined in torch {sdk.version}: {'; '.join(missing[:5])}"))
     if sdk.twin_cmake_args is None:  # same ABI: the shipped library itself runs here
+        if cell.cxx:
+            checks.append(_load_check(cell, lib, [Path(sdk.libraries[0]).parent]))
         checks += _numeric("torch", lib, sdk, ops, namespace, f"in torch {sdk.version}", cell.cuda)
         return checks
     # The shipped library cannot load in this torch (other ABI): a twin with its ABI does.
@@ -359,6 +384,8 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
     twin_checks = _numeric("torch", twin, sdk, ops, namespace,
                            f"twin built from the same sources with torch {sdk.version}'s own ABI "
                            f"(_GLIBCXX_USE_CXX11_ABI={int(sdk.cxx11_abi)}), loaded in torch {sdk.version}", cell.cuda)
+    if cell.cxx:  # the shipped library needs the release's libtorch (other ABI); its twin loads here
+        twin_checks.insert(0, _load_check(cell, twin, [Path(sdk.libraries[0]).parent], "loads under the release's glibc"))
     for check in twin_checks:
         check.name = f"twin {check.name}"
     cell.twin = {"cxx11_abi": sdk.cxx11_abi, "sha256": _sha256(twin), "shipped": False}
@@ -433,6 +460,8 @@ def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> 
             })
             if bi.get("cuda") and c.cuda and c.cuda.toolkit:
                 entry["cuda_toolkit"] = c.cuda.toolkit.as_dict()
+            if c.cxx:
+                entry["cxx_toolchain"] = c.cxx.as_dict()
             if c.twin:
                 entry["twin"] = c.twin
         libs.append(entry)

@@ -121,6 +121,19 @@ def _numpy_pin(framework: str, version: Version) -> list[str]:
     return ["numpy<2"] if version < first_numpy2[framework] else ["numpy"]
 
 
+def nearest_wheel(package: str, wanted: Version) -> Version | None:
+    """`wanted` if pip can install it for this Python, else the oldest newer
+    release that it can (old releases publish no wheels for new Pythons)."""
+    proc = subprocess.run([sys.executable, "-m", "pip", "index", "versions", package, "--disable-pip-version-check"],
+                          capture_output=True, text=True)
+    m = re.search(r"Available versions:\s*(.+)", proc.stdout)
+    if not m:  # the index could not be asked: try the version itself
+        return wanted
+    versions = sorted(Version(x.strip()) for x in m.group(1).split(","))
+    candidates = [x for x in versions if x >= wanted and not x.is_prerelease]
+    return candidates[0] if candidates else None
+
+
 class PipToolchain:
     name = "pip"
 
@@ -169,11 +182,21 @@ class PipToolchain:
     def _onnxruntime(self) -> SDK:
         version = self.release.require("onnxruntime", "the ONNX Runtime op library")
         v = Version(version)
-        python = self.venv("onnxruntime", [f"onnxruntime=={version}", "onnx==1.16.2" if v < Version("1.19") else "onnx",
-                                           *_numpy_pin("onnxruntime", v)])
-        return SDK("onnxruntime", True, version=version,
-                   match=f"targets ONNX Runtime API {v.minor} (the release's; at most the headers' API), "
-                         f"tested in onnxruntime {version}",
+        runtime = nearest_wheel("onnxruntime", v)
+        if runtime is None:
+            raise ToolchainError(f"no onnxruntime wheel >= {version} for Python "
+                                 f"{sys.version_info.major}.{sys.version_info.minor} on PyPI")
+        python = self.venv("onnxruntime", [f"onnxruntime=={runtime}",
+                                           "onnx==1.16.2" if runtime < Version("1.19") else "onnx",
+                                           *_numpy_pin("onnxruntime", runtime)])
+        if runtime == v:
+            match = (f"exact: targets ONNX Runtime API {v.minor} (the release's; at most the headers' API), "
+                     f"tested in onnxruntime {version}")
+        else:  # the library negotiates its API, so a newer runtime serves it as the release's would
+            match = (f"nearest: targets ONNX Runtime API {v.minor} (the release's {version}), tested in "
+                     f"onnxruntime {runtime}, the oldest with a wheel for Python "
+                     f"{sys.version_info.major}.{sys.version_info.minor} ({version} has none)")
+        return SDK("onnxruntime", True, version=version, match=match,
                    cmake_args=[f"-DOPFORGE_ORT_API_VERSION={v.minor}", f"-DOPFORGE_PYTHON={python}"],
                    python=str(python))
 
