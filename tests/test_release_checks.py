@@ -86,6 +86,18 @@ def test_cuda_runtime_of_another_major_is_rejected(tmp_path):
     assert check.passed is False and "12.1" in check.detail
 
 
+def test_cuda_11_runtime_soname_is_read(tmp_path):
+    """CUDA 11's runtime is libcudart.so.11.0 (12 and 13: libcudart.so.12 / .13)."""
+    stub = compile_so(tmp_path, "cudart", "extern \"C\" int cudaStub() { return 0; }", 1,
+                      "-Wl,-soname,libcudart.so.11.0")
+    (tmp_path / "libcudart.so.11.0").symlink_to(stub)
+    user = compile_so(tmp_path, "gpuop", "extern \"C\" int cudaStub(); extern \"C\" int f() { return cudaStub(); }",
+                      1, f"-L{tmp_path}", "-l:libcudart.so.11.0")
+    assert elf.cudart_majors(user) == [11]
+    check = {c.name: c for c in system_checks(user, releases.get_release("22.12"))}["CUDA runtime"]
+    assert check.passed is True, check.detail
+
+
 def test_cuda_architectures_follow_the_release_cuda():
     """SASS for each architecture, PTX for the newest only (for GPUs newer than the list)."""
     from packaging.version import Version

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import text_format
+from packaging.version import Version
 
 from conftest import results_of, run_python
 from opcases import OPS_DIR, REPO
@@ -85,8 +86,11 @@ def test_23_05_libraries_compute_in_the_release_runtimes(dist):
     for fw, python in pythons.items():
         if not python or not Path(python).exists():
             pytest.fail(f"no interpreter with the 23.05 {fw} to load {libs[fw]['library']} in")
+        # The libraries need the release's libcudart, as Triton's container has it: the toolkit's.
+        cudart = Path(m["cuda_toolkit"]["root"]) / "lib64" if m["cuda_toolkit"].get("root") else None
         got = results_of(run_python(Path(opforge.cases.__file__).read_text(), fw, str(dist / libs[fw]["library"]),
-                                    str(OPS_DIR), "opforge", python=python))
+                                    str(OPS_DIR), "opforge", python=python,
+                                    env={"LD_LIBRARY_PATH": str(cudart)} if cudart else None))
         assert got["version"] == {"onnxruntime": "1.15.0", "tensorflow": "2.12.0"}[fw]
         assert all(o["cases"] and not o["failures"] for o in got["ops"].values()), got
 
@@ -95,3 +99,65 @@ def opforge_toolchain_python(release, framework):
     from opforge.toolchains import cache_dir
 
     return cache_dir() / "toolchains" / f"triton-{release}" / framework / "bin" / "python"
+
+
+def cuda_dists():
+    return [d for d in DISTS if manifest(d).get("cuda_toolkit", {}).get("version")]
+
+
+@pytest.mark.parametrize("dist", cuda_dists() or [None], ids=lambda p: p.name if p else "none")
+def test_release_libraries_carry_cuda_kernels_of_the_release_major(dist):
+    """Read back from the files, not from the manifest: each library's SASS
+    and PTX (cuobjdump of the toolkit that built it), its one libcudart, and
+    its glibc / GLIBCXX needs against the release's Ubuntu."""
+    if dist is None:
+        pytest.skip("no dist/triton-* built with CUDA: run `make triton-23.05` first")
+    from opforge import cuda_toolkit, elf
+
+    m = manifest(dist)
+    release = releases.get_release(m["release"]["name"])
+    toolkit = Path(m["cuda_toolkit"]["root"])
+    if not (toolkit / "bin" / "cuobjdump").is_file():
+        pytest.skip(f"the toolkit that built {dist.name} ({toolkit}) is not on this machine")
+    want_sass, want_ptx = cuda_toolkit.expected_architectures(
+        cuda_toolkit.cuda_architectures(release.version("cuda"), Version(m["cuda_toolkit"]["version"])))
+    assert {"75", "80", "86", "89", "90"} <= want_sass and want_ptx == {max(want_sass, key=int)}
+    built = [c for c in m["libraries"] if c["status"] == "built"]
+    assert {c["framework"] for c in built} >= {"onnxruntime", "torch"}
+    for c in built:
+        lib = dist / c["library"]
+        assert cuda_toolkit.embedded_architectures(lib, toolkit / "bin" / "cuobjdump") == (want_sass, want_ptx), lib
+        assert [n for n in elf.read(lib).needed if n.startswith("libcudart")] == \
+            [f"libcudart.so.{'11.0' if release.version('cuda').major == 11 else release.version('cuda').major}"]
+        assert elf.highest_version(lib, "GLIBC") <= release.version("glibc"), lib
+        assert elf.highest_version(lib, "GLIBCXX") <= release.version("glibcxx"), lib
+        assert c["cuda_toolkit"]["version"] == m["cuda_toolkit"]["version"]
+        names = {k["check"]: k["result"] for k in c["checks"]}
+        assert names["CUDA architectures"] == "passed"
+        if c["framework"] in ("torch", "tensorflow"):
+            assert "passed" in (names.get("kernels registered"), names.get("twin kernels registered"))
+
+
+@pytest.mark.parametrize("dist", cuda_dists() or [None], ids=lambda p: p.name if p else "none")
+def test_release_selftest_runs_or_says_there_is_no_gpu(dist):
+    if dist is None:
+        pytest.skip("no dist/triton-* built with CUDA: run `make triton-23.05` first")
+    import subprocess
+    import sys
+
+    from opforge import elf
+
+    m = manifest(dist)
+    assert m["selftest"]["status"] == "built"
+    exe = dist / m["selftest"]["file"]
+    assert hashlib.sha256(exe.read_bytes()).hexdigest() == m["selftest"]["sha256"]
+    assert not [n for n in elf.read(exe).needed if "cudart" in n]  # a driver is all it needs
+    assert elf.highest_version(exe, "GLIBC") <= releases.get_release(m["release"]["name"]).version("glibc")
+    proc = subprocess.run([sys.executable, "-m", "opforge", "selftest", str(dist), "--no-huge", "--no-bandwidth"],
+                          capture_output=True, text=True, timeout=1800)
+    from test_selftest import gpu_present
+
+    if gpu_present():
+        assert proc.returncode == 0, proc.stdout[-5000:]
+    else:
+        assert proc.returncode == 2 and "no CUDA device" in proc.stdout, proc.stdout + proc.stderr

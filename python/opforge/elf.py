@@ -53,7 +53,7 @@ def highest_version(path, prefix: str) -> Version | None:
 
 def cudart_majors(path) -> list[int]:
     """CUDA runtime majors the library links (libcudart.so.12 -> 12)."""
-    return [int(m.group(1)) for n in read(path).needed if (m := re.fullmatch(r"libcudart\.so\.(\d+)", n))]
+    return [int(m.group(1)) for n in read(path).needed if (m := re.fullmatch(r"libcudart\.so\.(\d+)(?:\.\d+)*", n))]
 
 
 # --- C++ ABI -------------------------------------------------------------------
