@@ -75,12 +75,16 @@ def test_unknown_base_is_reported_as_not_run():
     assert checks["glibc version"].passed is None  # never claimed
 
 
+def linked_to_cudart(tmp_path, soname):
+    """A library that needs a stand-in CUDA runtime called `soname`."""
+    stub = compile_so(tmp_path, "cudart", "extern \"C\" int cudaStub() { return 0; }", 1, f"-Wl,-soname,{soname}")
+    (tmp_path / soname).symlink_to(stub)
+    return compile_so(tmp_path, "gpuop", "extern \"C\" int cudaStub(); extern \"C\" int f() { return cudaStub(); }",
+                      1, f"-L{tmp_path}", f"-l:{soname}")
+
+
 def test_cuda_runtime_of_another_major_is_rejected(tmp_path):
-    stub = compile_so(tmp_path, "cudart", "extern \"C\" int cudaStub() { return 0; }", 1,
-                      "-Wl,-soname,libcudart.so.13")
-    (tmp_path / "libcudart.so.13").symlink_to(stub)
-    user = compile_so(tmp_path, "gpuop", "extern \"C\" int cudaStub(); extern \"C\" int f() { return cudaStub(); }",
-                      1, f"-L{tmp_path}", "-l:libcudart.so.13")
+    user = linked_to_cudart(tmp_path, "libcudart.so.13")
     assert elf.cudart_majors(user) == [13]
     check = {c.name: c for c in system_checks(user, R2305)}["CUDA runtime"]
     assert check.passed is False and "12.1" in check.detail
@@ -88,11 +92,7 @@ def test_cuda_runtime_of_another_major_is_rejected(tmp_path):
 
 def test_cuda_11_runtime_soname_is_read(tmp_path):
     """CUDA 11's runtime is libcudart.so.11.0 (12 and 13: libcudart.so.12 / .13)."""
-    stub = compile_so(tmp_path, "cudart", "extern \"C\" int cudaStub() { return 0; }", 1,
-                      "-Wl,-soname,libcudart.so.11.0")
-    (tmp_path / "libcudart.so.11.0").symlink_to(stub)
-    user = compile_so(tmp_path, "gpuop", "extern \"C\" int cudaStub(); extern \"C\" int f() { return cudaStub(); }",
-                      1, f"-L{tmp_path}", "-l:libcudart.so.11.0")
+    user = linked_to_cudart(tmp_path, "libcudart.so.11.0")
     assert elf.cudart_majors(user) == [11]
     check = {c.name: c for c in system_checks(user, releases.get_release("22.12"))}["CUDA runtime"]
     assert check.passed is True, check.detail

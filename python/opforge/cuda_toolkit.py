@@ -9,7 +9,7 @@ needs only ``-DCMAKE_CUDA_COMPILER=<root>/bin/nvcc``.
 |---|---|---|
 | 11 | 11.8 | Debian bookworm non-free (nvidia-cuda-toolkit, nvidia-cuda-dev, libcudart11.0) |
 | 12 | 12.4 | Debian trixie non-free (the same, libcudart12, libcu++/cub/thrust-dev for nv/target) |
-| 13 | the release's minor | PyPI nvidia-cuda-nvcc, -runtime, -cccl, -crt, nvidia-nvvm, -cuobjdump |
+| 13 | the release's minor | PyPI nvidia-cuda-nvcc, -runtime, -cccl, -crt, nvidia-nvvm (+ a cuobjdump of that major) |
 
 A 12.4 library runs in every 12.x container: CUDA's minor-version
 compatibility, as long as it calls no runtime API newer than the container's
@@ -31,6 +31,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import debian
+from .cache import cache_dir, staged_folder
 
 # Debian packages per CUDA major: (suite, toolkit version, packages).
 DEBIAN = {
@@ -38,8 +39,10 @@ DEBIAN = {
     12: ("trixie", "12.4", ["nvidia-cuda-toolkit", "nvidia-cuda-dev", "libcudart12",
                             "libcu++-dev", "libcub-dev", "libthrust-dev"]),
 }
-PYPI = ["nvidia-cuda-nvcc", "nvidia-cuda-runtime", "nvidia-cuda-cccl", "nvidia-cuda-crt", "nvidia-nvvm",
-        "nvidia-cuda-cuobjdump"]
+PYPI = ["nvidia-cuda-nvcc", "nvidia-cuda-runtime", "nvidia-cuda-cccl", "nvidia-cuda-crt", "nvidia-nvvm"]
+# Only reads fatbins (the architecture check), so any release of the major
+# serves; PyPI has it from 13.2 on.
+PYPI_READER = "nvidia-cuda-cuobjdump"
 
 # Written next to nvcc: every path is relative to nvcc's own folder (_HERE_).
 NVCC_PROFILE = """\
@@ -89,8 +92,6 @@ class Toolkit:
 
 
 def cache_root() -> Path:
-    from .toolchains import cache_dir
-
     return cache_dir() / "cuda"
 
 
@@ -142,9 +143,7 @@ def provision(cuda: Version, log=print) -> Toolkit:
         v = nvcc_version(dest / "bin" / "nvcc")
         if v is not None:
             return Toolkit(dest, v, stamp.read_text().strip())
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=dest.parent))
-    try:
+    with staged_folder(dest) as stage:
         if cuda.major in DEBIAN:
             source = _from_debian(cuda.major, stage, log)
         else:
@@ -154,11 +153,7 @@ def provision(cuda: Version, log=print) -> Toolkit:
         v = nvcc_version(stage / "bin" / "nvcc")
         if v is None:
             raise CudaError(f"the provisioned nvcc ({source}) does not run here")
-        (stage / "SOURCE").write_text(source + "\n")  # last: marks the folder complete
-        shutil.rmtree(dest, ignore_errors=True)
-        stage.rename(dest)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        (stage / "SOURCE").write_text(source + "\n")
     log(f"CUDA {v} toolkit ready in {dest}")
     return Toolkit(dest, v, source)
 
@@ -220,11 +215,11 @@ def _assemble(root: Path, stage: Path) -> None:
 
 
 def _from_pypi(version: str, stage: Path, log) -> str:
+    major = version.split(".")[0]
     with tempfile.TemporaryDirectory(prefix="opforge-cuda-") as work:
         reqs = [f"{p}=={version}.*" for p in PYPI]
         log(f"downloading CUDA {version} from PyPI: {' '.join(reqs)}")
-        proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                               "--no-deps", "--target", work, *reqs], capture_output=True, text=True)
+        proc = _pip_target(work, reqs)
         if proc.returncode != 0:
             raise CudaError(f"could not provision CUDA {version} from PyPI "
                             f"({proc.stderr.strip().splitlines()[-1:]}); set CUDA_HOME to a CUDA toolkit")
@@ -238,8 +233,23 @@ def _from_pypi(version: str, stage: Path, log) -> str:
         (stage / "lib").symlink_to("lib64")
         for so in (stage / "lib64").glob("libcudart.so.*"):
             (stage / "lib64" / "libcudart.so").symlink_to(so.name)
-        versions = sorted(d.name.split("-")[1] for d in Path(work).glob("nvidia_cuda_nvcc-*.dist-info"))
-    return f"PyPI: {', '.join(reqs)} (nvcc {', '.join(versions)})"
+        versions = sorted(d.name.removesuffix(".dist-info").split("-")[1]
+                          for d in Path(work).glob("nvidia_cuda_nvcc-*.dist-info"))
+    with tempfile.TemporaryDirectory(prefix="opforge-cuobjdump-") as work:  # its own folder: pip replaces nvidia/
+        for reader in (f"{PYPI_READER}=={version}.*", f"{PYPI_READER}>={major},<{int(major) + 1}"):
+            found = sorted(Path(work).glob("nvidia/cu*/bin/cuobjdump")) if _pip_target(work, [reader]).returncode == 0 else []
+            if found:
+                shutil.move(str(found[0]), stage / "bin" / "cuobjdump")
+                break
+        else:
+            reader = "no cuobjdump (the architecture check will not run)"
+    return f"PyPI: {', '.join(reqs)} (nvcc {', '.join(versions)}); {reader}"
+
+
+def _pip_target(folder, requirements) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           "--no-deps", "--target", str(folder), *requirements],
+                          capture_output=True, text=True)
 
 
 def cuda_architectures(release_cuda: Version, toolkit: Version) -> str:

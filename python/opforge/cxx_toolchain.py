@@ -24,6 +24,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import debian
+from .cache import cache_dir, staged_folder
 
 # glibc of the release's Ubuntu -> (name, Debian suite, g++ version, packages).
 BULLSEYE = ("bullseye-gcc10", "bullseye", "10", [
@@ -106,15 +107,11 @@ def needed_for(glibc: Version | None) -> bool:
 
 def provision(log=print) -> CxxToolchain:
     name, suite, major, packages = BULLSEYE
-    from .toolchains import cache_dir
-
     dest = cache_dir() / "cxx" / name
     stamp = dest / "SOURCE"
     if stamp.is_file() and (dest / "bin/g++").is_file():
         return CxxToolchain(dest, Version("2.31"), stamp.read_text().strip())
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=dest.parent))
-    try:
+    with staged_folder(dest) as stage:
         with tempfile.TemporaryDirectory(prefix="opforge-cxx-") as work:
             try:
                 debs = debian.download(suite, packages, Path(work), components="main", log=log)
@@ -130,11 +127,7 @@ def provision(log=print) -> CxxToolchain:
         if probe.returncode != 0:
             raise CxxError(f"the provisioned g++ {major} does not run here: {probe.stderr.strip()[-300:]}")
         source = f"Debian {suite}: " + ", ".join(f"{p} {debian.version_of(d)}" for p, d in debs.items())
-        (stage / "SOURCE").write_text(source + "\n")  # last: marks the folder complete
-        shutil.rmtree(dest, ignore_errors=True)
-        stage.rename(dest)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        (stage / "SOURCE").write_text(source + "\n")
     log(f"g++ {major} with a glibc 2.31 sysroot ready in {dest}")
     return CxxToolchain(dest, Version("2.31"), source)
 

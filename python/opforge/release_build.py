@@ -290,7 +290,7 @@ def _checks(cell, release, source, ops, namespace, work, args, console) -> list[
     else:
         if fw == "onnxruntime" and cell.cxx:
             checks.append(_load_check(cell, lib, []))
-        checks += _numeric(fw, lib, sdk, ops, namespace, f"in {fw} {sdk.version}", cell.cuda)
+        checks += _numeric(fw, lib, sdk, ops, namespace, f"in {fw} {{version}}", cell.cuda)
     return checks
 
 
@@ -410,7 +410,9 @@ def _numeric(fw, lib, sdk, ops, namespace, where, cuda=None) -> list[Check]:
     n = sum(o["cases"] for o in summary["ops"].values())
     failures = [f for o in summary["ops"].values() for f in o["failures"]]
     unchecked = [op for op, o in summary["ops"].items() if o["cases"] == 0]
-    detail = f"{n} cases of {len(summary['ops'])} ops vs numpy references, {where} ({summary['version']})"
+    # `where` names the runtime's version itself ("{version}") or gets it appended
+    where = where.format(version=summary["version"]) if "{version}" in where else f"{where} ({summary['version']})"
+    detail = f"{n} cases of {len(summary['ops'])} ops vs numpy references, {where}"
     if unchecked:
         detail += f"; no reference for {', '.join(unchecked)}"
     checks = [Check("loads and computes", not failures and n > 0,

@@ -29,6 +29,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import cuda_toolkit, elf
+from .cache import cache_dir  # noqa: F401 (where the toolchains live; tests and callers use it from here)
 from .releases import NO_BACKEND, Release
 
 TOOLCHAINS = ("auto", "container", "pip", "host", "path")
@@ -50,11 +51,6 @@ class SDK:
     twin_cmake_args: list[str] | None = None  # torch: a build with the stand-in's ABI, to run here
     runner: tuple[str, ...] = ()  # prefix that runs cmake / python where the SDK is (docker run ...)
     cuda_args: list[str] | None = None  # the toolchain's own CUDA settings (None: find a toolkit here)
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "opforge"
 
 
 def docker_available() -> bool:
@@ -91,19 +87,23 @@ class CudaSetup:
 def cuda_setup(release: Release, override: str | None = None, log=print) -> CudaSetup:
     """The release's CUDA major: --cuda DIR, CUDA_HOME, else a provisioned
     toolkit (cuda_toolkit.py). `override` "none" builds CPU-only on purpose.
-    A toolkit the user named that does not fit raises ValueError."""
-    cpu = ["-DOPFORGE_CUDA=OFF"]
+    Libraries without CUDA kernels do not serve Triton's GPUs, so when no
+    toolkit can be had this raises ValueError saying what to do, rather than
+    building CPU-only behind the user's back."""
     if override == "none":
-        return CudaSetup(cpu, cpu_only_reason="CPU-only by request (--cuda none)")
+        return CudaSetup(["-DOPFORGE_CUDA=OFF"], cpu_only_reason="CPU-only by request (--cuda none)")
     cuda = release.version("cuda")
-    if cuda is None:
-        return CudaSetup(cpu, cpu_only_reason=f"the CUDA version of Triton {release.name} is unknown")
     try:
-        tk = cuda_toolkit.for_release(cuda, override, log=log)
+        if cuda is None:
+            if not override:
+                raise cuda_toolkit.CudaError(f"the CUDA version of Triton {release.name} is unknown "
+                                             "(opforge releases): pass --cuda DIR with the release's toolkit")
+            tk = cuda_toolkit.from_folder(override, "--cuda")
+            cuda = tk.version
+        else:
+            tk = cuda_toolkit.for_release(cuda, override, log=log)
     except cuda_toolkit.CudaError as e:
-        if override or os.environ.get("CUDA_HOME"):
-            raise ValueError(str(e)) from None
-        return CudaSetup(cpu, cpu_only_reason=str(e))
+        raise ValueError(f"{e} (or --cuda none for CPU-only libraries)") from None
     archs = cuda_toolkit.cuda_architectures(cuda, tk.version)
     return CudaSetup([f"-DCMAKE_CUDA_COMPILER={tk.nvcc}", f"-DCUDAToolkit_ROOT={tk.root}",
                       f"-DCMAKE_CUDA_ARCHITECTURES={archs}",
