@@ -5,6 +5,7 @@ output, and a release without TensorFlow."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -74,3 +75,19 @@ def test_bad_arguments_say_what_to_do():
     assert proc.returncode == 2 and "known releases" in proc.stderr
     proc = opforge_build("--release", "23.05", "--sdk", "caffe=/x")
     assert proc.returncode == 2 and "FRAMEWORK=PATH" in proc.stderr
+
+
+def test_cuda_toolkit_of_the_wrong_major_is_refused(tmp_path):
+    from opforge.cuda_toolkit import cache_root
+
+    out = tmp_path / "dist"
+    proc = opforge_build("--release", "23.05", "--out", str(out), "--cuda", str(tmp_path / "no-such-toolkit"))
+    assert proc.returncode == 2 and "is not a working nvcc" in proc.stderr and "--cuda none" in proc.stderr
+    cuda13 = cache_root() / "13.0"
+    if not (cuda13 / "bin" / "nvcc").is_file():
+        pytest.skip("no provisioned CUDA 13.0 toolkit here to point CUDA_HOME at")
+    proc = subprocess.run([sys.executable, "-m", "opforge", "build", "--release", "23.05", "--out", str(out)],
+                          capture_output=True, text=True, env=dict(os.environ, CUDA_HOME=str(cuda13)))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "is CUDA 13.0, but this release is built with CUDA 12.x" in proc.stderr
+    assert not out.exists()
