@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import opforge
 
 
@@ -80,3 +82,16 @@ def test_load_hands_back_each_frameworks_handle():
         case = next(c for c in all_cases() if c.op == "zero_out" and c.inputs[0].size)
         session = ort.InferenceSession(onnx_model(case, "opforge"), options, providers=["CPUExecutionProvider"])
         assert_matches(case, session.run(None, {"in0": case.inputs[0]})[0])
+
+
+def test_library_path_is_a_str_every_framework_loader_takes():
+    """tf.load_op_library rejects a Path: library_path hands out a str."""
+    import opforge
+
+    built = [fw for fw, r in opforge.build_info()["frameworks"].items() if r["status"] == "BUILT"]
+    assert built
+    for fw in built:
+        assert type(opforge.library_path(fw)) is str
+    if "tensorflow" in built:
+        tf = pytest.importorskip("tensorflow")
+        assert hasattr(tf.load_op_library(opforge.library_path("tensorflow")), "opforge_clip")

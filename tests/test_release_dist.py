@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from conftest import results_of, run_python
 from opcases import OPS_DIR, REPO
 
 import opforge.cases
-from opforge import artifacts, releases
+from opforge import model_config, releases
 
 DISTS = sorted(p.parent for p in (REPO / "dist").glob("triton-*/manifest.json"))
 needs_dist = pytest.mark.skipif(not DISTS, reason="no dist/triton-*/manifest.json: run `make triton-23.05` first")
@@ -54,18 +55,27 @@ def test_manifest_matches_the_folder(dist):
 def test_deploy_files(dist):
     m = manifest(dist)
     built = {c["framework"]: c["library"] for c in m["libraries"] if c["status"] == "built"}
-    env = (dist / "triton.env").read_text()
-    for fw in ("torch", "tensorflow", "tensorrt"):
-        assert (built.get(fw, "\0") in env) == (fw in built)
+    # What the server's environment becomes when triton.env is sourced, read by a shell.
+    sourced = subprocess.run(["bash", "-c", f'source "{dist / "triton.env"}"; echo "$LD_PRELOAD"; '
+                              'echo "$LD_LIBRARY_PATH"'], capture_output=True, text=True,
+                             env={"PATH": os.environ["PATH"]})
+    assert sourced.returncode == 0, sourced.stderr
+    preload, library_path = (line.split(":") for line in sourced.stdout.splitlines())
+    at = lambda fw: f"/opt/opforge/{built[fw]}"
     if "torch" in built:
-        assert "/opt/tritonserver/backends/pytorch" in env
-    config = artifacts._model_config_class()
+        assert at("torch") in preload and "/opt/tritonserver/backends/pytorch" in library_path
+    # TensorFlow goes per model: preloading it breaks the python backend's stub (Triton issue 5507),
+    # and a preloaded one would need backends/tensorflow on the library path.
+    if "tensorflow" in built:
+        assert at("tensorflow") not in preload
+        assert at("tensorflow") in (dist / "triton.env").read_text()  # the opt-in, commented
+    config = model_config.pb2().ModelConfig
     for fw in ("onnxruntime", "tensorflow"):
         snippet = dist / f"model_operations.{fw}.pbtxt"
         assert snippet.exists() == (fw in built)
         if fw in built:
             parsed = text_format.Parse(snippet.read_text(), config())
-            assert list(parsed.model_operations.op_library_filename) == [f"/opt/opforge/{built[fw]}"]
+            assert list(parsed.model_operations.op_library_filename) == [at(fw)]
     assert "## Deploy" in (dist / "README.md").read_text()
 
 
@@ -142,7 +152,6 @@ def test_release_libraries_carry_cuda_kernels_of_the_release_major(dist):
 def test_release_selftest_runs_or_says_there_is_no_gpu(dist):
     if dist is None:
         pytest.skip("no dist/triton-* built with CUDA: run `make triton-23.05` first")
-    import subprocess
     import sys
 
     from opforge import elf

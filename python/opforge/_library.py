@@ -36,8 +36,10 @@ def _check_framework(framework: str) -> None:
         raise ValueError(f"unknown framework {framework!r}; expected one of {', '.join(FRAMEWORKS)}")
 
 
-def library_path(framework: str) -> Path:
-    """Path of the installed library for `framework`.
+def library_path(framework: str) -> str:
+    """Path of the installed library for `framework`, as a str: what
+    tf.load_op_library, torch.ops.load_library, ctypes and ONNX Runtime's
+    register_custom_ops_library all take.
 
     Raises LibraryNotBuilt, naming the reason the build gave, when the
     library was skipped.
@@ -53,7 +55,7 @@ def library_path(framework: str) -> Path:
     path = LIB_DIR / report["library"]
     if not path.is_file():
         raise LibraryNotBuilt(f"build_info.json lists {path}, but the file is missing")
-    return path
+    return str(path)
 
 
 def load(framework: str, session_options: Any = None) -> Any:
@@ -66,7 +68,7 @@ def load(framework: str, session_options: Any = None) -> Any:
     tensorrt: loads it with ctypes so its plugin creators register in
     TensorRT's global registry; returns the CDLL.
     """
-    path = str(library_path(framework))
+    path = library_path(framework)
     namespace = build_info()["namespace"]
     if framework == "torch":
         import torch

@@ -5,36 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from .model_config import model_operations
 
 # Which backend loads which library, and how (Triton's custom-op routes).
-PRELOADED = ("torch", "tensorflow", "tensorrt")  # LD_PRELOAD
+# TensorFlow is loaded per model by default: preloading libtensorflow_framework
+# into every server process crashes the python backend's stub (Triton issue
+# 5507), and a preloaded TF library needs backends/tensorflow on the path.
+PRELOADED = ("torch", "tensorrt")  # LD_PRELOAD
 PER_MODEL = ("onnxruntime", "tensorflow")  # model_operations { op_library_filename }
-
-
-def _model_config_class():
-    """The part of Triton's model_config.proto that names op libraries:
-    message ModelOperations { repeated string op_library_filename = 1; },
-    field 18 of ModelConfig. Built at run time so that the snippet is real
-    protobuf text format without compiling Triton's whole proto."""
-    f = descriptor_pb2.FileDescriptorProto(name="opforge_triton_model_config.proto", package="inference",
-                                           syntax="proto3")
-    ops = f.message_type.add(name="ModelOperations")
-    ops.field.add(name="op_library_filename", number=1, type=9, label=3)  # repeated string
-    cfg = f.message_type.add(name="ModelConfig")
-    cfg.field.add(name="model_operations", number=18, type=11, label=1, type_name=".inference.ModelOperations")
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(f)
-    desc = pool.FindMessageTypeByName("inference.ModelConfig")
-    if hasattr(message_factory, "GetMessageClass"):
-        return message_factory.GetMessageClass(desc)
-    return message_factory.MessageFactory(pool).GetPrototype(desc)
-
-
-def model_operations(paths: list[str]) -> str:
-    config = _model_config_class()()
-    config.model_operations.op_library_filename.extend(paths)
-    return text_format.MessageToString(config)
 
 
 def write_deploy_files(folder: Path, manifest: dict, deploy_dir: str) -> None:
@@ -52,10 +30,16 @@ def write_deploy_files(folder: Path, manifest: dict, deploy_dir: str) -> None:
     if preload:
         env.append(f'export LD_PRELOAD="{":".join(preload)}${{LD_PRELOAD:+:$LD_PRELOAD}}"')
     else:
-        env.append("# nothing to preload: no PyTorch, TensorFlow or TensorRT library was built")
+        env.append("# nothing to preload: no PyTorch or TensorRT library was built")
     if "tensorrt" in built:
         env += ["", "# TensorRT alternative to LD_PRELOAD (Triton >= 22.09), as a tritonserver argument:",
                 f"#   --backend-config=tensorrt,plugins={at('tensorrt')}"]
+    if "tensorflow" in built:
+        env += ["", "# TensorFlow: per model (model_operations.tensorflow.pbtxt). Preloading it into every",
+                "# server process breaks the python backend (Triton issue 5507); if you must, also put",
+                "# libtensorflow_framework on the path:",
+                '#   export LD_LIBRARY_PATH="/opt/tritonserver/backends/tensorflow${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"',
+                f'#   export LD_PRELOAD="{at("tensorflow")}${{LD_PRELOAD:+:$LD_PRELOAD}}"']
     (folder / "triton.env").write_text("\n".join(env) + "\n")
 
     for fw in PER_MODEL:
@@ -80,7 +64,7 @@ def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
              f"   docker run ... -v $PWD:{deploy_dir}:ro nvcr.io/nvidia/tritonserver:{r['name']}-py3 ...",
              "   ```", ""]
     if any(fw in built for fw in PRELOADED):
-        lines += ["2. Preload them (PyTorch, TensorFlow, TensorRT): in the container, before "
+        lines += ["2. Preload them (PyTorch, TensorRT): in the container, before "
                   "`tritonserver`:", "", "   ```sh", f"   source {deploy_dir}/triton.env", "   tritonserver "
                   "--model-repository=/models", "   ```", ""]
         if "tensorrt" in built:
