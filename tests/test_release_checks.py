@@ -10,7 +10,7 @@ import pytest
 
 import opforge
 from opforge import elf, releases
-from opforge.release_build import abi_check, system_checks
+from opforge.release_checks import abi_check, system_checks
 
 R2305 = releases.get_release("23.05")
 

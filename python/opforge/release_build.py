@@ -24,27 +24,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import artifacts, cases, cuda_toolkit, cxx_toolchain, elf, releases, toolchains
+from . import artifacts, cases, cxx_toolchain, elf, releases, toolchains
+from .release_checks import EXPORTS, Check, abi_check, cuda_checks, system_checks
 from .toolchains import SDK
 
 FRAMEWORK_ORDER = ("onnxruntime", "tensorflow", "torch", "tensorrt")
-EXPORTS = {"onnxruntime": {"RegisterCustomOps"}, "torch": set(), "tensorflow": set(), "tensorrt": set()}
 PACKAGE = Path(__file__).resolve().parent
 
 
 class BuildFailed(RuntimeError):
     """A library failed to build or a check failed; nothing was written."""
-
-
-@dataclass
-class Check:
-    name: str
-    passed: bool | None  # None: did not run
-    detail: str
-
-    def as_dict(self):
-        status = "not run" if self.passed is None else ("passed" if self.passed else "FAILED")
-        return {"check": self.name, "result": status, "detail": self.detail}
 
 
 @dataclass
@@ -300,60 +289,6 @@ def _load_check(cell, lib: Path, library_dirs: list[Path], name="loads under the
     ok, said = cell.cxx.load([lib], dirs)
     return Check(name, ok, f"dlopen(RTLD_NOW) by glibc {cell.cxx.glibc}'s own loader and libraries "
                            f"(Debian bullseye): {said}")
-
-
-def system_checks(lib: Path, release) -> list[Check]:
-    """glibc and libstdc++ symbol versions within the release's Ubuntu base;
-    no CUDA runtime of another major than the release's."""
-    checks = []
-    for prefix, field_ in (("GLIBC", "glibc"), ("GLIBCXX", "glibcxx")):
-        need, have = elf.highest_version(lib, prefix), release.version(field_)
-        if have is None:
-            checks.append(Check(f"{field_} version", None, f"Triton {release.name}'s {field_} is unknown"))
-        else:
-            checks.append(Check(f"{field_} version", need is None or need <= have,
-                                f"needs {prefix}_{need or '(none)'}; Ubuntu {release.ubuntu} has {prefix}_{have}"))
-    majors = elf.cudart_majors(lib)
-    cuda = release.version("cuda")
-    if not majors:
-        checks.append(Check("CUDA runtime", True, "CPU-only: links no libcudart"))
-    else:
-        checks.append(Check("CUDA runtime", cuda is not None and set(majors) == {cuda.major},
-                            f"links libcudart.so.{majors}; Triton {release.name} has CUDA {cuda}"))
-    return checks
-
-
-def cuda_checks(lib: Path, cuda) -> list[Check]:
-    """With a toolkit: the library carries CUDA kernels, as SASS for every
-    architecture asked for plus the one PTX (read back with cuobjdump)."""
-    if cuda is None or (cuda.toolkit is None and cuda.cpu_only_reason):
-        why = cuda.cpu_only_reason if cuda else "no CUDA setup"
-        return [Check("CUDA kernels", None, f"CPU-only build: {why}")]
-    if not elf.cudart_majors(lib):
-        return [Check("CUDA kernels", False, "the library links no libcudart: it was built without CUDA kernels "
-                      "although a CUDA toolkit was given (see its build reason)")]
-    tk = cuda.toolkit
-    if tk is None or tk.cuobjdump is None:
-        return [Check("CUDA architectures", None, "no cuobjdump in the toolkit used")]
-    want_sass, want_ptx = cuda_toolkit.expected_architectures(cuda.architectures)
-    sass, ptx = cuda_toolkit.embedded_architectures(lib, tk.cuobjdump)
-    fmt = lambda s, p: (f"SASS {', '.join('sm_' + a for a in sorted(s, key=_arch_key)) or 'none'}; "
-                        f"PTX {', '.join('compute_' + a for a in sorted(p, key=_arch_key)) or 'none'}")
-    return [Check("CUDA architectures", sass == want_sass and ptx == want_ptx,
-                  f"{fmt(sass, ptx)} (CUDA {tk.version}, cuobjdump)" if (sass, ptx) == (want_sass, want_ptx) else
-                  f"has {fmt(sass, ptx)}; expected {fmt(want_sass, want_ptx)}")]
-
-
-def _arch_key(arch: str) -> int:
-    return int(arch.rstrip("a"))
-
-
-def abi_check(lib: Path, release) -> Check:
-    """The torch library uses the string ABI of the release's libtorch."""
-    want, got = release.pytorch.cxx11_abi, elf.cxx11_abi(lib)
-    name = lambda abi: {True: "C++11", False: "pre-C++11", None: "no std::string (undetermined)"}[abi]
-    return Check("C++ ABI", got == want,
-                 f"library uses the {name(got)} string ABI; Triton {release.name}'s libtorch uses the {name(want)} ABI")
 
 
 def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Check]:

@@ -1,0 +1,79 @@
+"""The release rules a custom-op library must meet to load in a Triton
+release: exported symbols, glibc / GLIBCXX ceilings of the release's Ubuntu,
+one CUDA runtime of the release's major, its CUDA architectures, and (PyTorch)
+the C++ string ABI of the release's libtorch. Used by `opforge build` on what
+it builds and by `opforge check` on any library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import cuda_toolkit, elf
+
+EXPORTS = {"onnxruntime": {"RegisterCustomOps"}, "torch": set(), "tensorflow": set(), "tensorrt": set()}
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool | None  # None: did not run
+    detail: str
+
+    def as_dict(self):
+        status = "not run" if self.passed is None else ("passed" if self.passed else "FAILED")
+        return {"check": self.name, "result": status, "detail": self.detail}
+
+
+def system_checks(lib: Path, release) -> list[Check]:
+    """glibc and libstdc++ symbol versions within the release's Ubuntu base;
+    no CUDA runtime of another major than the release's."""
+    checks = []
+    for prefix, field_ in (("GLIBC", "glibc"), ("GLIBCXX", "glibcxx")):
+        need, have = elf.highest_version(lib, prefix), release.version(field_)
+        if have is None:
+            checks.append(Check(f"{field_} version", None, f"Triton {release.name}'s {field_} is unknown"))
+        else:
+            checks.append(Check(f"{field_} version", need is None or need <= have,
+                                f"needs {prefix}_{need or '(none)'}; Ubuntu {release.ubuntu} has {prefix}_{have}"))
+    majors = elf.cudart_majors(lib)
+    cuda = release.version("cuda")
+    if not majors:
+        checks.append(Check("CUDA runtime", True, "CPU-only: links no libcudart"))
+    else:
+        checks.append(Check("CUDA runtime", cuda is not None and set(majors) == {cuda.major},
+                            f"links libcudart.so.{majors}; Triton {release.name} has CUDA {cuda}"))
+    return checks
+
+
+def cuda_checks(lib: Path, cuda) -> list[Check]:
+    """With a toolkit: the library carries CUDA kernels, as SASS for every
+    architecture asked for plus the one PTX (read back with cuobjdump)."""
+    if cuda is None or (cuda.toolkit is None and cuda.cpu_only_reason):
+        why = cuda.cpu_only_reason if cuda else "no CUDA setup"
+        return [Check("CUDA kernels", None, f"CPU-only build: {why}")]
+    if not elf.cudart_majors(lib):
+        return [Check("CUDA kernels", False, "the library links no libcudart: it was built without CUDA kernels "
+                      "although a CUDA toolkit was given (see its build reason)")]
+    tk = cuda.toolkit
+    if tk is None or tk.cuobjdump is None:
+        return [Check("CUDA architectures", None, "no cuobjdump in the toolkit used")]
+    want_sass, want_ptx = cuda_toolkit.expected_architectures(cuda.architectures)
+    sass, ptx = cuda_toolkit.embedded_architectures(lib, tk.cuobjdump)
+    fmt = lambda s, p: (f"SASS {', '.join('sm_' + a for a in sorted(s, key=_arch_key)) or 'none'}; "
+                        f"PTX {', '.join('compute_' + a for a in sorted(p, key=_arch_key)) or 'none'}")
+    return [Check("CUDA architectures", sass == want_sass and ptx == want_ptx,
+                  f"{fmt(sass, ptx)} (CUDA {tk.version}, cuobjdump)" if (sass, ptx) == (want_sass, want_ptx) else
+                  f"has {fmt(sass, ptx)}; expected {fmt(want_sass, want_ptx)}")]
+
+
+def _arch_key(arch: str) -> int:
+    return int(arch.rstrip("a"))
+
+
+def abi_check(lib: Path, release) -> Check:
+    """The torch library uses the string ABI of the release's libtorch."""
+    want, got = release.pytorch.cxx11_abi, elf.cxx11_abi(lib)
+    name = lambda abi: {True: "C++11", False: "pre-C++11", None: "no std::string (undetermined)"}[abi]
+    return Check("C++ ABI", got == want,
+                 f"library uses the {name(got)} string ABI; Triton {release.name}'s libtorch uses the {name(want)} ABI")
