@@ -18,7 +18,6 @@ an honest word on how exact the match is.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
