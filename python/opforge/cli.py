@@ -62,6 +62,12 @@ def _selftest(args: argparse.Namespace) -> int:
     return main(args.dir, [f for f, on in (("--no-huge", args.no_huge), ("--no-bandwidth", args.no_bandwidth)) if on])
 
 
+def _deploy(args: argparse.Namespace) -> int:
+    from .deploy import main
+
+    return main(args.model_repository, args.libs, args.mount, args.preload_tensorflow)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="opforge", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -90,6 +96,17 @@ def parser() -> argparse.ArgumentParser:
                    help="a CUDA toolkit of the release's CUDA major (default: CUDA_HOME, else one provisioned into "
                         "~/.cache/opforge/cuda); 'none' builds CPU-only libraries")
     b.set_defaults(run=_build)
+
+    d = sub.add_parser("deploy", help="copy a release folder's libraries into a model repository, add "
+                                      "model_operations to the models that need them, write the launch file")
+    d.add_argument("--model-repository", required=True, metavar="DIR", help="the Triton model repository")
+    d.add_argument("--libs", required=True, metavar="DIR", help="a release folder from `opforge build` "
+                                                                "(dist/triton-YY.MM)")
+    d.add_argument("--mount", metavar="PATH", help="where the server sees the repository (default: its "
+                                                   "absolute path here), e.g. /models in a container")
+    d.add_argument("--preload-tensorflow", action="store_true",
+                   help="preload the TensorFlow library server-wide too (default: per model only)")
+    d.set_defaults(run=_deploy)
 
     t = sub.add_parser("selftest", help="run the CUDA kernels against the CPU kernels on this machine's GPU "
                                          "(exit 0 pass, 1 mismatch, 2 no CUDA device, 3 no self-test)")

@@ -1,0 +1,165 @@
+"""Which custom ops a model in a Triton model repository needs, read from
+the model's own artifact, and which library provides them.
+
+| backend | artifact | what is read |
+|---|---|---|
+| onnxruntime | model.onnx | node domains and op types outside ONNX's own domains (subgraphs and model functions included) |
+| pytorch | model.pt (TorchScript zip) | the `ops.<namespace>.<op>` calls in its code/ |
+| tensorflow | model.savedmodel/saved_model.pb | op names in its graphs and function library that TensorFlow does not know (with TensorFlow importable; otherwise the libraries' op names found in it, best effort) |
+| tensorrt | model.plan | the libraries' plugin names found in the engine bytes (best effort) |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cases import camel
+
+BACKENDS = {  # config.pbtxt `platform` -> backend
+    "onnxruntime_onnx": "onnxruntime", "pytorch_libtorch": "pytorch", "tensorflow_savedmodel": "tensorflow",
+    "tensorflow_graphdef": "tensorflow", "tensorrt_plan": "tensorrt",
+}
+DEFAULT_FILES = {"onnxruntime": "model.onnx", "pytorch": "model.pt", "tensorflow": "model.savedmodel",
+                 "tensorrt": "model.plan"}
+FRAMEWORK_OF = {"onnxruntime": "onnxruntime", "pytorch": "torch", "tensorflow": "tensorflow", "tensorrt": "tensorrt"}
+ONNX_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training", "com.microsoft", "com.microsoft.nchwc",
+                "com.ms.internal.nhwc", "org.pytorch.aten", "com.microsoft.experimental"}
+# Namespaces Triton's PyTorch backend has without any preload (torchvision: it links libtorchvision).
+TORCH_BUILTIN = {"aten", "prim", "quantized", "_quantized", "profiler", "cuda", "onednn", "mkldnn", "mkl", "_caffe2",
+                 "cudnn", "fbgemm", "sparse", "_test", "prims", "rngprims", "higher_order", "inductor",
+                 "torchvision", "image", "_nested", "_c10d_functional", "c10d", "c10d_functional", "_dtensor"}
+
+
+@dataclass(frozen=True)
+class Library:
+    """One library of a release folder and the op names it registers."""
+
+    framework: str
+    file: Path
+    provides: frozenset[str]
+
+
+@dataclass
+class Model:
+    name: str
+    folder: Path
+    backend: str
+    config: object  # inference.ModelConfig
+    needs: set[str] = field(default_factory=set)  # op names, as the framework names them
+    how: str = ""  # how `needs` was read (exact, or best effort and why)
+
+
+def op_names(framework: str, namespace: str, ops) -> set[str]:
+    """The names a framework knows opforge's ops by."""
+    prefix = namespace[:1].upper() + namespace[1:]
+    return {"torch": {f"{namespace}::{op}" for op in ops},
+            "onnxruntime": {f"{namespace}:{camel(op)}" for op in ops},
+            "tensorflow": {prefix + camel(op) for op in ops},
+            "tensorrt": {prefix + camel(op) for op in ops}}[framework]
+
+
+def backend_of(config) -> str:
+    return config.backend or BACKENDS.get(config.platform, config.platform or "unknown")
+
+
+def artifacts(model: Model) -> list[Path]:
+    """The model file of every version folder."""
+    default = model.config.default_model_filename or DEFAULT_FILES.get(model.backend, "")
+    if not default:
+        return []
+    return sorted(v / default for v in model.folder.iterdir()
+                  if v.is_dir() and v.name.isdigit() and (v / default).exists())
+
+
+def read_needs(model: Model, libraries: list[Library]) -> None:
+    reader = {"onnxruntime": _onnx, "pytorch": _torchscript, "tensorflow": _tensorflow, "tensorrt": _tensorrt}
+    if model.backend not in reader:
+        model.how = f"{model.backend} models load no op library"
+        return
+    files = artifacts(model)
+    if not files:
+        model.how = "no model file in a version folder"
+        return
+    hows = []
+    for f in files:
+        needs, how = reader[model.backend](f, [lib for lib in libraries
+                                               if lib.framework == FRAMEWORK_OF[model.backend]])
+        model.needs |= needs
+        hows.append(how)
+    model.how = hows[0]
+
+
+def _onnx(path: Path, _libraries):
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    local = {(f.domain, f.name) for f in model.functions}
+    needs = set()
+
+    def walk(graph):
+        for node in graph.node:
+            if node.domain not in ONNX_DOMAINS and (node.domain, node.op_type) not in local:
+                needs.add(f"{node.domain}:{node.op_type}")
+            for attr in node.attribute:
+                if attr.g.node:
+                    walk(attr.g)
+                for g in attr.graphs:
+                    walk(g)
+
+    walk(model.graph)
+    for f in model.functions:
+        walk(f)
+    return needs, "exact: the ONNX graph's node domains"
+
+
+def _torchscript(path: Path, _libraries):
+    needs = set()
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if "/code/" in name and name.endswith(".py"):
+                text = z.read(name).decode("utf-8", "replace")
+                for ns, op in re.findall(r"\bops\.([A-Za-z_]\w*)\.([A-Za-z_]\w*)\b", text):
+                    if ns not in TORCH_BUILTIN:
+                        needs.add(f"{ns}::{op}")
+    return needs, "exact: the ops.<namespace>.<op> calls in the TorchScript code"
+
+
+_TF_UNKNOWN_OPS = r"""
+import json, sys
+from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow.python.framework import op_def_registry
+saved = saved_model_pb2.SavedModel.FromString(open(sys.argv[1], "rb").read())
+ops = set()
+for mg in saved.meta_graphs:
+    ops |= {n.op for n in mg.graph_def.node}
+    for f in mg.graph_def.library.function:
+        ops |= {n.op for n in f.node_def}
+print(json.dumps(sorted(op for op in ops if op_def_registry.get(op) is None)))
+"""
+
+
+def _tensorflow(path: Path, libraries):
+    """In a child interpreter: importing TensorFlow is slow and noisy, and
+    must not happen in the process that writes the repository."""
+    pb = path / "saved_model.pb" if path.is_dir() else path
+    proc = subprocess.run([sys.executable, "-c", _TF_UNKNOWN_OPS, str(pb)], capture_output=True, text=True,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
+    if proc.returncode == 0:
+        return set(json.loads(proc.stdout.strip().splitlines()[-1])), \
+            "exact: ops of the graphs and function library that TensorFlow does not register itself"
+    data = pb.read_bytes()
+    found = {name for lib in libraries for name in lib.provides if name.encode() in data}
+    return found, "best effort: TensorFlow is not importable here, so only the libraries' op names were looked for"
+
+
+def _tensorrt(path: Path, libraries):
+    data = path.read_bytes()
+    found = {name for lib in libraries for name in lib.provides if name.encode() in data}
+    return found, "best effort: the libraries' plugin names found in the serialized engine"
