@@ -52,7 +52,7 @@ def launch_environment(repo: Path) -> dict:
                         "print(json.dumps({'LD_PRELOAD': os.environ.get('LD_PRELOAD', ''),"
                         " 'LD_LIBRARY_PATH': os.environ.get('LD_LIBRARY_PATH', ''), 'args': sys.argv[1:]}))\n")
     recorder.chmod(0o755)
-    proc = subprocess.run([str(repo / ".opforge" / "tritonserver.sh")], capture_output=True, text=True,
+    proc = subprocess.run([str(repo / "opforge-tritonserver.sh")], capture_output=True, text=True,
                           env={"PATH": os.environ["PATH"], "TRITONSERVER": str(recorder),
                                "TRITON_BACKENDS": "/opt/tritonserver/backends"})
     assert proc.returncode == 0, proc.stderr
@@ -65,7 +65,7 @@ def test_deploy_wires_every_model_and_nothing_else(repo, source_repository):
     manifest = json.loads((DIST / "manifest.json").read_text())
     libs = {c["framework"]: c["library"] for c in manifest["libraries"] if c["status"] == "built"}
     # What each model needs, read from its artifact.
-    record = json.loads((repo / ".opforge" / "deploy.json").read_text())
+    record = json.loads((repo / "opforge-deploy.json").read_text())
     assert record["models"]["onnx_clip"]["needs"] == ["opforge:Clip"]
     assert record["models"]["torch_ops"]["needs"] == ["opforge::clip", "opforge::modulo", "opforge::rms_norm"]
     assert record["models"]["tf_clip"]["needs"] == ["OpforgeClip"]
@@ -74,19 +74,21 @@ def test_deploy_wires_every_model_and_nothing_else(repo, source_repository):
     for model, fw in (("onnx_clip", "onnxruntime"), ("tf_clip", "tensorflow")):
         before = model_config.read(source_repository / model / "config.pbtxt")
         after = model_config.read(repo / model / "config.pbtxt")
-        assert list(after.model_operations.op_library_filename) == [f"{MOUNT}/.opforge/{libs[fw]}"]
+        assert list(after.model_operations.op_library_filename) == [f"{MOUNT}/{libs[fw]}"]
         after.ClearField("model_operations")
         assert after == before
         assert (repo / model / "config.pbtxt.opforge-backup").read_bytes() == \
             (source_repository / model / "config.pbtxt").read_bytes()
     for model in ("plain", "torch_ops"):  # no per-model route: untouched
         assert (repo / model / "config.pbtxt").read_bytes() == (source_repository / model / "config.pbtxt").read_bytes()
-    # The libraries the models use, and only those, inside the repository.
-    assert sorted(p.name for p in (repo / ".opforge").glob("*.so")) == sorted(
+    # The libraries the models use, and only those, as files at the repository's root (Triton
+    # takes every folder there for a model, hidden ones too).
+    assert sorted(p.name for p in repo.iterdir() if p.is_file() and p.suffix == ".so") == sorted(
         libs[fw] for fw in ("onnxruntime", "tensorflow", "torch"))
+    assert sorted(p.name for p in repo.iterdir() if p.is_dir()) == sorted(p.name for p in source_repository.iterdir())
     # The launch file: torch preloaded, with the PyTorch backend's libtorch on the path; TF not preloaded.
     env = launch_environment(repo)
-    assert env["LD_PRELOAD"].split(":") == [f"{MOUNT}/.opforge/{libs['torch']}"]
+    assert env["LD_PRELOAD"].split(":") == [f"{MOUNT}/{libs['torch']}"]
     assert env["LD_LIBRARY_PATH"].split(":")[0] == "/opt/tritonserver/backends/pytorch"
     assert env["args"] == [f"--model-repository={MOUNT}"]
 
@@ -121,7 +123,7 @@ def test_missing_op_stops_with_one_line_and_writes_nothing(repo):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "onnx_clip" in lines[0] and "opforge:Frobnicate" in lines[0], proc.stderr
-    assert snapshot(repo) == before and not (repo / ".opforge").exists()
+    assert snapshot(repo) == before
 
 
 def test_bad_arguments_say_what_to_do(repo, tmp_path):

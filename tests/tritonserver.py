@@ -93,6 +93,7 @@ tritonserver 2.51.0 from nvidia-pytriton 0.7.0, tritonclient 2.73.0, numpy
      opens it; the backend would), and a python model with it is still READY.
      A malformed config, `model_operations { bogus: 1 }`, is a different error:
        [libprotobuf ERROR .../text_format.cc:337] Error parsing text-format inference.ModelConfig: 4:25: Message type "inference.ModelOperations" has no field named "bogus".
+         (4:25 is line:column in that config.pbtxt)
        E... model_repository_manager.cc:1460] "Poll failed for model directory '<m>': failed to read text proto from <repo>/<m>/config.pbtxt"
      and its index entry is the bare {"name": "<m>"} (no version, state or
      reason: models() gives '' for them); it is not in the final table.
@@ -283,12 +284,24 @@ def _load_info(venv: Path) -> dict | None:
 
 
 _info_cache: dict | None = None
+_failure: ServerUnavailable | None = None  # pip is tried once per process
 
 
 def _provision() -> dict:
-    global _info_cache
+    global _info_cache, _failure
     if _info_cache is not None:
         return _info_cache
+    if _failure is not None:
+        raise ServerUnavailable(str(_failure))
+    try:
+        _info_cache = _provision_once()
+    except ServerUnavailable as e:
+        _failure = e
+        raise
+    return _info_cache
+
+
+def _provision_once() -> dict:
     problem = _platform_problem()
     if problem:
         raise ServerUnavailable(problem)
@@ -302,9 +315,7 @@ def _provision() -> dict:
             if info is None:
                 info = _build(venv)
     # paths inside the info are relative to the venv: it was built elsewhere
-    info = dict(info, site_packages=str(venv / info["site_packages_rel"]), venv=str(venv))
-    _info_cache = info
-    return info
+    return dict(info, site_packages=str(venv / info["site_packages_rel"]), venv=str(venv))
 
 
 def _build(venv: Path) -> dict:

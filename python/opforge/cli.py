@@ -68,6 +68,12 @@ def _deploy(args: argparse.Namespace) -> int:
     return main(args.model_repository, args.libs, args.mount, args.preload_tensorflow)
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .check import main
+
+    return main(args.libs, args.launch, args.model_repository, args.release)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="opforge", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -107,6 +113,14 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--preload-tensorflow", action="store_true",
                    help="preload the TensorFlow library server-wide too (default: per model only)")
     d.set_defaults(run=_deploy)
+
+    c = sub.add_parser("check", help="predict, before the server starts, the failures these custom-op libraries "
+                                     "would cause in tritonserver (exit 1 on any problem)")
+    c.add_argument("libs", nargs="*", metavar="LIB", help="libraries preloaded server-wide (LD_PRELOAD)")
+    c.add_argument("--model-repository", metavar="DIR", help="also the models' model_operations and needs")
+    c.add_argument("--launch", metavar="FILE", help="a launch or env file: its LD_PRELOAD and TensorRT plugins")
+    c.add_argument("--release", metavar="YY.MM", help="also the release's rules: C++ ABI, GLIBC/GLIBCXX, libcudart")
+    c.set_defaults(run=_check)
 
     t = sub.add_parser("selftest", help="run the CUDA kernels against the CPU kernels on this machine's GPU "
                                          "(exit 0 pass, 1 mismatch, 2 no CUDA device, 3 no self-test)")

@@ -3,15 +3,16 @@ repository, wire each model to them, and write the server's launch file.
 
 - Which model needs which library is read from the model's own artifact
   (model_ops.py).
-- The libraries are copied to ``<repository>/.opforge/``, which Triton does
-  not take for a model.
+- The libraries are copied into the repository's root folder as files: Triton
+  takes every folder there for a model (a hidden one too, and then fails to
+  start with "failed to load all models"), but ignores plain files.
 - ONNX Runtime and TensorFlow models get ``model_operations`` in their
   config.pbtxt (through Triton's own proto), with the paths the server will
   see (``--mount``: where the repository is mounted in the server's
   container; default its absolute path here). Every other field stays as it
   was; a second run changes nothing; each write is atomic and the first
   change of a config keeps ``config.pbtxt.opforge-backup``.
-- ``.opforge/tritonserver.sh`` starts the server with the server-wide routes:
+- ``opforge-tritonserver.sh`` starts the server with the server-wide routes:
   PyTorch by LD_PRELOAD (with the backend's libtorch on the library path),
   TensorRT by ``--backend-config=tensorrt,plugins=``, TensorFlow preloaded
   only with ``--preload-tensorflow`` (it breaks the python backend's stub,
@@ -31,8 +32,8 @@ from pathlib import Path
 from . import model_config, model_ops
 from .model_ops import Library, Model
 
-FOLDER = ".opforge"  # inside the repository: Triton takes no hidden folder for a model
-LAUNCH = "tritonserver.sh"
+LAUNCH = "opforge-tritonserver.sh"  # files at the repository's root: Triton ignores files there
+RECORD = "opforge-deploy.json"
 BACKUP_SUFFIX = ".opforge-backup"
 PER_MODEL = {"onnxruntime": "onnxruntime", "tensorflow": "tensorflow"}  # backend -> library framework
 
@@ -52,7 +53,7 @@ class Plan:
     preload_tensorflow: bool = False
 
     def server_path(self, lib: Library) -> str:
-        return f"{self.mount.rstrip('/')}/{FOLDER}/{lib.file.name}"
+        return f"{self.mount.rstrip('/')}/{lib.file.name}"
 
 
 def release_libraries(libs: Path) -> dict[str, Library]:
@@ -158,8 +159,7 @@ def launch_script(p: Plan) -> str:
 def apply(p: Plan) -> list[str]:
     """Carry the plan out; what changed, one line each (empty: nothing to do)."""
     changes = []
-    folder = p.repository / FOLDER
-    folder.mkdir(exist_ok=True)
+    folder = p.repository
     for fw in sorted(p.used):
         lib = p.libraries[fw]
         dest = folder / lib.file.name
@@ -174,6 +174,12 @@ def apply(p: Plan) -> list[str]:
             shutil.copy2(path, backup)
         model_config.write_atomic(path, text)
         changes.append(f"{path.parent.name}: model_operations in config.pbtxt (backup: {backup.name})")
+    # The release's manifest beside the copies: it names their ops for `opforge check`.
+    if p.used:
+        manifest = p.libraries[next(iter(p.used))].file.parent / "manifest.json"
+        copy = folder / f"opforge-manifest.{json.loads(manifest.read_text())['namespace']}.json"
+        if not copy.is_file() or copy.read_bytes() != manifest.read_bytes():
+            model_config.write_atomic(copy, manifest.read_text())
     launch = folder / LAUNCH
     script = launch_script(p)
     if not launch.is_file() or launch.read_text() != script:
@@ -183,7 +189,7 @@ def apply(p: Plan) -> list[str]:
     record = json.dumps({"mount": p.mount, "libraries": {fw: p.libraries[fw].file.name for fw in sorted(p.used)},
                          "models": {m.name: {"backend": m.backend, "needs": sorted(m.needs), "read": m.how}
                                     for m in p.models}}, indent=2) + "\n"
-    deploy_json = folder / "deploy.json"
+    deploy_json = folder / RECORD
     if not deploy_json.is_file() or deploy_json.read_text() != record:
         model_config.write_atomic(deploy_json, record)
     return changes
@@ -202,5 +208,5 @@ def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool
         print(f"{m.name} ({m.backend}): "
               + (f"needs {', '.join(sorted(m.needs))}" if m.needs else "no custom ops") + f" [{m.how}]")
     print("\n".join(changes) if changes else "nothing to change: the repository is already deployed")
-    print(f"start the server with: {p.repository / FOLDER / LAUNCH}")
+    print(f"start the server with: {p.repository / LAUNCH}")
     return 0

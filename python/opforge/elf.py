@@ -128,3 +128,19 @@ def system_runtime() -> tuple[str, ...]:
         if m and m.group(1) in wanted and m.group(1) not in found:
             found[m.group(1)] = m.group(3)
     return tuple(found.values())
+
+
+@lru_cache(maxsize=64)
+def strong_definitions(path) -> frozenset[str]:
+    """Functions and objects the library defines as strong, default-visibility
+    globals: what it would interpose on another library loaded after it (weak
+    definitions, C++'s inline and template instances, are meant to be merged)."""
+    out = set()
+    with open(path, "rb") as f:
+        dynsym = ELFFile(f).get_section_by_name(".dynsym")
+        for s in dynsym.iter_symbols() if dynsym else ():
+            if (s.name and s["st_shndx"] != "SHN_UNDEF" and s["st_info"]["bind"] == "STB_GLOBAL"
+                    and s["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT")
+                    and s["st_other"]["visibility"] == "STV_DEFAULT"):
+                out.add(s.name)
+    return frozenset(out)

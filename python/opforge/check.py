@@ -1,0 +1,343 @@
+"""`opforge check`: predict, before tritonserver starts, the failures a set
+of custom-op libraries would cause in it: any library, not only opforge's.
+
+What is looked at: the libraries named on the command line and those a
+launch file preloads (the server-wide set), the libraries each model of a
+model repository lists in model_operations, and what each model needs
+(model_ops.py). Op names come from loading each library in its framework,
+in a child process of its own (or, for an opforge release folder, from its
+manifest).
+
+| problem | what Triton does |
+|---|---|
+| one torch namespace in two preloaded libraries | aborts before main (exit 134): "Only a single TORCH_LIBRARY can be used to register the namespace" |
+| one ONNX Runtime domain twice in one model | the model fails: "Domain already set in registry" |
+| one TF op name in two libraries | TF silently keeps the first kernels; the second library's module lacks those ops |
+| one TensorRT plugin name/version/namespace in two libraries | the second registration is refused |
+| a strong global symbol defined by two preloaded libraries | the first one interposes on the second |
+| a library on the PyTorch route that needs libpython | Triton's libtorch process has none: the preload fails |
+| a TorchScript model whose namespace no preload provides | "Unknown builtin op: ns::op" |
+| an ONNX / TF model whose op its model_operations do not provide | "ns:Op(-1) is not a registered function/op" |
+| with --release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cuda_toolkit, elf, model_config, model_ops, releases
+from .release_checks import abi_check, system_checks
+
+
+@dataclass
+class Lib:
+    path: Path
+    framework: str  # torch | tensorflow | onnxruntime | tensorrt | unknown
+    names: set[str] = field(default_factory=set)  # torch: namespaces; TF, TRT: op/plugin names
+    ops: set[str] = field(default_factory=set)  # op names as models need them (model_ops conventions)
+    loaded: str = ""  # why the names could not be read, when they could not
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+
+def framework_of(path: Path) -> str:
+    sym = elf.read(path)
+    needed = " ".join(sym.needed)
+    if re.search(r"libtorch(_cpu)?\.so|libc10\.so", needed):
+        return "torch"
+    if "libtensorflow_framework" in needed:
+        return "tensorflow"
+    if "libnvinfer" in needed or sym.exported & {"getPluginCreators", "getCreators"}:
+        return "tensorrt"
+    if "RegisterCustomOps" in sym.exported or "RegisterCustomOpsAltName" in sym.exported:
+        return "onnxruntime"
+    return "unknown"
+
+
+_TORCH_NAMES = r"""
+import json, sys, torch
+before = set(torch._C._dispatch_get_all_op_names())
+torch.ops.load_library(sys.argv[1])
+new = sorted(set(torch._C._dispatch_get_all_op_names()) - before)
+print(json.dumps(new))
+"""
+_TF_NAMES = r"""
+import json, sys
+from tensorflow.python.client import pywrap_tf_session as py_tf
+from tensorflow.core.framework import op_def_pb2
+ops = op_def_pb2.OpList.FromString(py_tf.TF_GetOpList(py_tf.TF_LoadLibrary(sys.argv[1])))
+print(json.dumps(sorted(op.name for op in ops.op)))
+"""
+
+
+def _child(code: str, *args: str) -> tuple[list | None, str]:
+    # Release libraries need their CUDA runtime, as Triton's containers have it: the provisioned ones'.
+    cudart = [str(d) for d in sorted(cuda_toolkit.cache_root().glob("*/lib64"))]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               LD_LIBRARY_PATH=os.pathsep.join([*cudart, os.environ.get("LD_LIBRARY_PATH", "")]).strip(os.pathsep))
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                              timeout=300)
+    except subprocess.TimeoutExpired:
+        return None, "timed out"
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()
+        return None, tail[-1][:300] if tail else f"exited {proc.returncode}"
+    return json.loads(proc.stdout.strip().splitlines()[-1]), ""
+
+
+def describe(path: Path) -> Lib:
+    """The library's framework and the names it registers."""
+    path = Path(path)
+    lib = Lib(path, framework_of(path))
+    manifest = _release_manifest(path)
+    if manifest is not None and lib.framework in ("torch", "tensorflow", "onnxruntime", "tensorrt"):
+        lib.ops = model_ops.op_names(lib.framework, manifest["namespace"], manifest["ops"])
+        lib.names = {manifest["namespace"]} if lib.framework == "torch" else set(lib.ops)
+        return lib
+    if lib.framework == "torch":
+        names, lib.loaded = _child(_TORCH_NAMES, str(path))
+        if names is not None:
+            lib.ops = set(names)
+            lib.names = {n.split("::")[0] for n in names}
+    elif lib.framework == "tensorflow":
+        names, lib.loaded = _child(_TF_NAMES, str(path))
+        if names is not None:
+            lib.names = lib.ops = set(names)
+    return lib
+
+
+def _release_manifest(path: Path) -> dict | None:
+    """An opforge release folder's manifest, when `path` is one of its libraries."""
+    for m in [path.parent / "manifest.json", *sorted(path.parent.glob("opforge-manifest.*.json"))]:
+        if m.is_file():
+            manifest = json.loads(m.read_text())
+            if any(c.get("library") == path.name for c in manifest.get("libraries", [])):
+                return manifest
+    return None
+
+
+def launch_preloads(launch: Path, mount_map: dict[str, Path]) -> tuple[list[Path], list[Path]]:
+    """LD_PRELOAD entries and TensorRT plugins a launch file (a shell script
+    or env file) hands tritonserver, as local paths."""
+    text = launch.read_text()
+    preloads, plugins = [], []
+    for m in re.finditer(r"LD_PRELOAD=\"?([^\"\s$]+)", text):
+        preloads += [p for p in m.group(1).split(":") if p]
+    for m in re.finditer(r"--backend-config=tensorrt,plugins=\"?([^\"\s]+)", text):
+        plugins += [p for p in m.group(1).split(";") if p]
+    local = lambda p: _local(p, mount_map)
+    return [local(p) for p in preloads if not p.startswith("#")], [local(p) for p in plugins]
+
+
+def _local(path: str, mount_map: dict[str, Path]) -> Path:
+    for mount, folder in mount_map.items():
+        if path == mount or path.startswith(mount.rstrip("/") + "/"):
+            return folder / path[len(mount.rstrip("/")) + 1:]
+    return Path(path)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _ort_domain_clash(libs: list[Path]) -> str:
+    """Register the libraries in one SessionOptions and make a session, as a
+    model listing them would: ONNX Runtime's own verdict ("" if none)."""
+    code = r"""
+import sys, onnxruntime as ort
+from onnx import TensorProto, helper
+g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 8
+so = ort.SessionOptions()
+for lib in sys.argv[1:]:
+    so.register_custom_ops_library(lib)
+try:
+    ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    print('""')
+except Exception as e:
+    import json; print(json.dumps(str(e).splitlines()[0]))
+"""
+    verdict, why = _child(code, *map(str, libs))
+    return verdict if why == "" else f"(not checked: {why})"
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+
+def run(libs: list[Path], launch: Path | None, repository: Path | None, release_name: str | None) -> Report:
+    report = Report()
+    mount_map: dict[str, Path] = {}
+    if repository is not None:
+        record = repository / "opforge-deploy.json"
+        if record.is_file():
+            mount_map[json.loads(record.read_text())["mount"]] = repository
+        mount_map.setdefault(str(repository), repository)
+    preloaded = [Path(p) for p in libs]
+    plugins: list[Path] = []
+    if launch is None and repository is not None and (repository / "opforge-tritonserver.sh").is_file():
+        launch = repository / "opforge-tritonserver.sh"  # what `opforge deploy` wrote for this repository
+        report.notes.append(f"launch file: {launch} (the one `opforge deploy` wrote; --launch names another)")
+    if launch is not None:
+        pre, plugins = launch_preloads(launch, mount_map)
+        preloaded += pre
+    for p in [*preloaded, *plugins]:
+        if not p.is_file():
+            report.problems.append(f"{p}: no such library (named {'in ' + str(launch) if launch else 'here'})")
+    # The loader maps one file once, however often or by whichever path it is named.
+    preloaded = list(dict.fromkeys(p.resolve() for p in preloaded if p.is_file()))
+    plugins = [p.resolve() for p in plugins if p.is_file()]
+    described = {p: describe(p) for p in [*preloaded, *plugins]}
+
+    server_wide = [described[p] for p in preloaded] + [described[p] for p in plugins if p not in preloaded]
+    _clashes(server_wide, report)
+    for lib in server_wide:
+        if lib.framework == "torch":
+            py = [n for n in elf.read(lib.path).needed if n.startswith(("libpython", "libtorch_python"))]
+            if py:
+                report.problems.append(f"{lib.label}: needs {', '.join(py)}, which Triton's libtorch process "
+                                       "does not have (the preload fails)")
+        if lib.loaded:
+            report.notes.append(f"{lib.label}: op names not read ({lib.loaded})")
+    if any(lib.framework == "tensorrt" for lib in server_wide) and not _tensorrt_importable():
+        report.notes.append("TensorRT plugin names: not checked (tensorrt is not importable here)")
+
+    models = _models(repository, mount_map, described, report) if repository is not None else []
+    torch_ops = set().union(*[lib.ops for lib in server_wide if lib.framework == "torch"] or [set()])
+    unread = [lib.label for lib in server_wide if lib.framework == "torch" and lib.loaded]
+    for model, model_libs in models:
+        fw = model_ops.FRAMEWORK_OF.get(model.backend)
+        if model.backend == "pytorch" and unread and model.needs - torch_ops:
+            report.notes.append(f"model {model.name}: needs not checked ({', '.join(unread)}: op names not read)")
+        elif model.backend == "pytorch":
+            for op in sorted(model.needs - torch_ops):
+                report.problems.append(f"model {model.name}: needs {op}, which no preloaded library registers "
+                                       f"(the model fails: Unknown builtin op: {op})")
+        elif model.backend in ("onnxruntime", "tensorflow"):
+            provided = set().union(*[lib.ops for lib in model_libs if lib.framework == fw] or [set()])
+            for op in sorted(model.needs - provided):
+                report.problems.append(f"model {model.name}: needs {op}, which its model_operations do not "
+                                       "provide (the model fails to load)")
+
+    if release_name:
+        release = releases.get_release(release_name)
+        for lib in {lib.path: lib for lib in [*server_wide, *[x for _, ls in models for x in ls]]}.values():
+            checks = system_checks(lib.path, release) + ([abi_check(lib.path, release)]
+                                                         if lib.framework == "torch" else [])
+            for c in checks:
+                if c.passed is False:
+                    report.problems.append(f"{lib.label}: {c.name} for Triton {release.name}: {c.detail}")
+    report.checked = [f"{len(server_wide)} server-wide libraries", f"{len(models)} models"]
+    return report
+
+
+def _clashes(libs: list[Lib], report: Report) -> None:
+    seen: dict[tuple[str, str], Lib] = {}
+    for lib in libs:
+        kinds = {"torch": "torch namespace", "tensorflow": "TensorFlow op", "tensorrt": "TensorRT plugin"}
+        if lib.framework not in kinds:
+            continue
+        for name in sorted(lib.names):
+            key = (lib.framework, name)
+            if key in seen:  # two files (one file twice is loaded once)
+                first = seen[key]
+                what = {"torch": "the server aborts before main (Only a single TORCH_LIBRARY can be used to "
+                                 "register the namespace)",
+                        "tensorflow": "TensorFlow keeps the first library's kernels, silently",
+                        "tensorrt": "the second registration is refused"}[lib.framework]
+                report.problems.append(f"{kinds[lib.framework]} {name} is registered by both {first.label} and "
+                                       f"{lib.label}: {what}")
+            else:
+                seen[key] = lib
+    strong: dict[str, Lib] = {}
+    for lib in libs:
+        for sym in sorted(elf.strong_definitions(lib.path)):
+            if sym in strong:
+                report.problems.append(f"symbol {sym} is defined by both {strong[sym].label} and {lib.label}: "
+                                       f"the first one loaded interposes on the other")
+            else:
+                strong.setdefault(sym, lib)
+
+
+def _models(repository: Path, mount_map, described: dict, report: Report):
+    out = []
+    for folder in sorted(p for p in repository.iterdir() if p.is_dir()):
+        cfg = folder / "config.pbtxt"
+        if not cfg.is_file():
+            continue
+        try:
+            config = model_config.read(cfg)
+        except Exception as e:
+            report.problems.append(f"model {folder.name}: config.pbtxt does not parse: {str(e).splitlines()[0]}")
+            continue
+        model = model_ops.Model(config.name or folder.name, folder, model_ops.backend_of(config), config)
+        paths = [_local(p, mount_map).resolve() for p in config.model_operations.op_library_filename]
+        libs = []
+        for p in paths:
+            if not p.is_file():
+                report.problems.append(f"model {model.name}: model_operations names {p}, which does not exist")
+                continue
+            described.setdefault(p, describe(p))
+            libs.append(described[p])
+        model_ops.read_needs(model, [model_ops.Library(lib.framework, lib.path, frozenset(lib.ops))
+                                     for lib in described.values()])
+        out.append((model, libs))
+        ort = [lib for lib in libs if lib.framework == "onnxruntime"]
+        if len(ort) > 1:
+            same = [(a, b) for i, a in enumerate(ort) for b in ort[i + 1:]
+                    if a.path == b.path or _sha(a.path) == _sha(b.path)]
+            if same:
+                a, b = same[0]
+                report.problems.append(f"model {model.name}: lists {a.label} and {b.label}, one library twice: "
+                                       "ONNX Runtime fails the model (Domain already set in registry)")
+            else:
+                verdict = _ort_domain_clash([lib.path for lib in ort])
+                if verdict:
+                    report.problems.append(f"model {model.name}: {', '.join(lib.label for lib in ort)} in one "
+                                           f"session: {verdict}")
+    return out
+
+
+def _tensorrt_importable() -> bool:
+    return subprocess.run([sys.executable, "-c", "import tensorrt"], capture_output=True).returncode == 0
+
+
+def main(libs: list[str], launch: str | None, repository: str | None, release: str | None) -> int:
+    if not libs and not launch and not repository:
+        print("opforge check: name libraries, --launch FILE or --model-repository DIR", file=sys.stderr)
+        return 2
+    for given, what in ((launch, "--launch"), (repository, "--model-repository")):
+        if given and not Path(given).exists():
+            print(f"opforge check: {what} {given}: no such file or folder", file=sys.stderr)
+            return 2
+    try:
+        report = run([Path(p) for p in libs], Path(launch) if launch else None,
+                     Path(repository).resolve() if repository else None, release)
+    except releases.UnknownRelease as e:
+        print(f"opforge check: {e}", file=sys.stderr)
+        return 2
+    for p in report.problems:
+        print(p)
+    for n in report.notes:
+        print(f"note: {n}", file=sys.stderr)
+    if report.problems:
+        print(f"opforge check: {len(report.problems)} problem(s) ({', '.join(report.checked)})", file=sys.stderr)
+        return 1
+    print(f"no problems ({', '.join(report.checked)})")
+    return 0
+

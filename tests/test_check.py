@@ -1,0 +1,157 @@
+"""`opforge check`: every planted problem is found, named with both
+libraries and the op or symbol, with exit 1; a clean set exits 0."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import library, require_framework
+from model_repository import copy_repository, make_repository
+from opcases import REPO
+
+from opforge import model_config
+
+DIST = REPO / "dist" / "triton-23.05"
+
+
+def check(*args):
+    return subprocess.run([sys.executable, "-m", "opforge", "check", *map(str, args)], capture_output=True,
+                           text=True, timeout=600)
+
+
+def problems(proc) -> list[str]:
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    return proc.stdout.strip().splitlines()
+
+
+def compile_so(tmp_path, name, code, *flags):
+    src = tmp_path / f"{name}.c"
+    src.write_text(code)
+    out = tmp_path / f"lib{name}.so"
+    proc = subprocess.run(["cc", "-shared", "-fPIC", "-o", str(out), str(src), *flags], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    if not (DIST / "manifest.json").is_file():
+        pytest.skip(f"no {DIST}: run `make triton-23.05` first")
+    repo = make_repository(tmp_path_factory.mktemp("repo"))
+    proc = subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
+                           "--libs", str(DIST)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return repo
+
+
+def test_clean_deployment_exits_0(deployed):
+    proc = check("--model-repository", deployed, "--launch", deployed / "opforge-tritonserver.sh",
+                 "--release", "23.05")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no problems" in proc.stdout
+
+
+def test_one_torch_namespace_in_two_preloaded_libraries(tmp_path):
+    require_framework("torch")
+    copy = tmp_path / "libteam_b_torch.so"
+    shutil.copy(library("torch"), copy)
+    (line,) = problems(check(library("torch"), copy))
+    assert "torch namespace opforge" in line and library("torch") in line and str(copy) in line
+    assert "aborts" in line
+    # the same file twice is loaded once: harmless
+    assert check(library("torch"), library("torch")).returncode == 0
+
+
+def test_one_tensorflow_op_in_two_libraries(tmp_path):
+    require_framework("tensorflow")
+    copy = tmp_path / "libteam_b_tensorflow.so"
+    shutil.copy(library("tensorflow"), copy)
+    lines = problems(check(library("tensorflow"), copy))
+    assert {line.split()[2] for line in lines} == {"OpforgeClip", "OpforgeZeroOut", "OpforgeModulo", "OpforgeRmsNorm"}
+    assert all(library("tensorflow") in line and str(copy) in line for line in lines)
+
+
+def with_op_libraries(config_path: Path, *extra) -> None:
+    """The model's own op library (as deploy wrote it) plus `extra`."""
+    config = model_config.read(config_path)
+    config.model_operations.op_library_filename.extend(map(str, extra))
+    config_path.write_text(model_config.to_text(config))
+
+
+def test_one_onnxruntime_domain_twice_in_one_model(deployed, tmp_path):
+    repo = copy_repository(deployed, tmp_path / "models")
+    config = repo / "onnx_clip" / "config.pbtxt"
+    original = config.read_text()
+    lib = repo / "libopforge_onnxruntime.so"
+    copy = repo / "libteam_b_onnxruntime.so"
+    shutil.copy(lib, copy)
+    with_op_libraries(config, copy)
+    (line,) = problems(check("--model-repository", repo))
+    assert "model onnx_clip" in line and str(lib) in line and str(copy) in line and "Domain already set" in line
+    # Two different builds with one domain: ONNX Runtime itself says so.
+    require_framework("onnxruntime")
+    config.write_text(original)
+    with_op_libraries(config, library("onnxruntime"))
+    (line,) = problems(check("--model-repository", repo))
+    assert "model onnx_clip" in line and "Domain already set in registry" in line, line
+
+
+def test_models_missing_their_library(deployed, tmp_path):
+    repo = copy_repository(deployed, tmp_path / "models")
+    backup = repo / "onnx_clip" / "config.pbtxt.opforge-backup"
+    shutil.copy(backup, repo / "onnx_clip" / "config.pbtxt")  # as before deploy: no model_operations
+    (repo / "opforge-tritonserver.sh").unlink()  # and no launch file: no torch preload
+    lines = problems(check("--model-repository", repo))
+    assert any("model onnx_clip" in line and "opforge:Clip" in line and "model_operations" in line for line in lines)
+    assert any("model torch_ops" in line and "Unknown builtin op: opforge::clip" in line for line in lines)
+
+
+def test_interposed_symbol_and_libpython_on_the_torch_route(tmp_path):
+    a = compile_so(tmp_path, "team_a", "int shared_helper(void) { return 1; }")
+    b = compile_so(tmp_path, "team_b", "int shared_helper(void) { return 2; }")
+    (line,) = problems(check(a, b))
+    assert "symbol shared_helper" in line and str(a) in line and str(b) in line
+    torch = require_framework("torch")
+    torch_lib = Path(torch.__file__).parent / "lib"
+    py = compile_so(tmp_path, "needs_python", "int f(void) { return 0; }", "-Wl,--no-as-needed",
+                    f"-L{torch_lib}", "-ltorch_python", "-ltorch_cpu", "-lc10")
+    lines = problems(check(py))
+    assert any(str(py) in line and "libtorch_python" in line for line in lines), lines
+
+
+def test_tensorrt_plugins_not_checked_without_tensorrt(tmp_path):
+    plugin = compile_so(tmp_path, "plugins", "void* getPluginCreators(int* n) { *n = 0; return 0; }")
+    proc = check(plugin)
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        assert proc.returncode == 0 and "TensorRT plugin names: not checked" in proc.stderr
+    else:
+        pytest.skip("tensorrt is importable here: its registry is checked instead")
+
+
+def test_release_rules(tmp_path):
+    host_torch = library("torch")
+    from opforge import elf
+    from packaging.version import Version
+
+    if elf.highest_version(host_torch, "GLIBC") > Version("2.31"):
+        lines = problems(check(host_torch, "--release", "22.12"))
+        assert any("glibc version for Triton 22.12" in line for line in lines), lines
+    other_cuda = REPO / "dist" / "triton-25.10" / "libopforge_onnxruntime.so"
+    if not other_cuda.is_file():
+        pytest.skip("no dist/triton-25.10 (CUDA 13) to check against 23.05's CUDA 12")
+    lines = problems(check(other_cuda, "--release", "23.05"))
+    assert any("CUDA runtime" in line and "libcudart.so.[13]" in line for line in lines), lines
+
+
+def test_bad_arguments():
+    assert check().returncode == 2
+    assert check("--launch", "/no/such/file").returncode == 2
+    assert check("--release", "99.99", "/bin/true").returncode == 2
