@@ -418,12 +418,14 @@ def _server_env(env: Mapping[str, str] | None, ld_library_path: Sequence[str]) -
 
 
 def _command(model_repository, ports: Sequence[int], extra_args: Sequence[str],
-             preload, env: Mapping[str, str] | None) -> list[str]:
+             preload, env: Mapping[str, str] | None, launcher=None) -> list[str]:
     """`env [LD_PRELOAD=...] tritonserver ...`: the preload is set by `env` for
-    the server alone (not for this Python), and reaches its children."""
+    the server alone (not for this Python), and reaches its children.
+    launcher: a launch script (`opforge deploy`'s) that names the repository
+    and starts $TRITONSERVER itself; it gets the other arguments."""
     extra = [str(a) for a in extra_args]
     defaults = {
-        "--model-repository": str(model_repository),
+        **({} if launcher else {"--model-repository": str(model_repository)}),
         "--backend-directory": str(backend_directory()),
         "--http-address": "127.0.0.1",
         "--grpc-address": "127.0.0.1",
@@ -443,6 +445,9 @@ def _command(model_repository, ports: Sequence[int], extra_args: Sequence[str],
         preloads.insert(0, env["LD_PRELOAD"])
     if preloads:
         cmd.append("LD_PRELOAD=" + ":".join(str(p) for p in preloads))
+    if launcher:
+        return [*cmd, f"TRITONSERVER={tritonserver_binary()}", f"TRITON_BACKENDS={backend_directory()}",
+                str(launcher), *args, *extra]
     return [*cmd, str(tritonserver_binary()), *args, *extra]
 
 
@@ -566,9 +571,9 @@ class Server:
         return None if self.process.returncode is None else shell_returncode(self.process.returncode)
 
 
-def _spawn(model_repository, *, extra_args, env, preload, ld_library_path, log_dir: Path):
+def _spawn(model_repository, *, extra_args, env, preload, ld_library_path, log_dir: Path, launcher=None):
     ports = _free_ports(3)
-    cmd = _command(model_repository, ports, extra_args, preload, env)
+    cmd = _command(model_repository, ports, extra_args, preload, env, launcher)
     fd, name = tempfile.mkstemp(prefix="tritonserver-", suffix=".log", dir=log_dir)
     with os.fdopen(fd, "wb") as log:
         # a session of its own: stop() can end the server's stubs by its group id
@@ -582,7 +587,7 @@ def _spawn(model_repository, *, extra_args, env, preload, ld_library_path, log_d
 def running_server(model_repository, *, extra_args: Sequence[str] = (),
                    env: Mapping[str, str] | None = None, preload=None,
                    ld_library_path: Sequence[str] = (), startup_timeout: float = 120,
-                   stop_timeout: float = 30) -> Iterator[Server]:
+                   stop_timeout: float = 30, launcher=None) -> Iterator[Server]:
     """Starts tritonserver on free 127.0.0.1 ports (http, grpc, metrics) with
     --model-control-mode=none, --exit-on-error=false and --exit-timeout-secs=5
     (each overridable through extra_args), waits (at most startup_timeout s)
@@ -597,11 +602,12 @@ def running_server(model_repository, *, extra_args: Sequence[str] = (),
     preload: a path or paths, set as LD_PRELOAD by `env` for the server alone
     (it reaches the server's children: the python backend stubs).
     Raises ServerExited (exit code and log tail) if the server exits before it
-    is live, TimeoutError if it is not live in time. On leaving: stop()."""
+    is live, TimeoutError if it is not live in time. On leaving: stop().
+    launcher: start through this launch script (see _command)."""
     with tempfile.TemporaryDirectory(prefix="opforge-tritonserver-") as log_dir:
         for attempt in range(3):
             server = _spawn(model_repository, extra_args=extra_args, env=env, preload=preload,
-                            ld_library_path=ld_library_path, log_dir=Path(log_dir))
+                            ld_library_path=ld_library_path, log_dir=Path(log_dir), launcher=launcher)
             t0 = time.monotonic()
             try:
                 while not server.is_live():
