@@ -23,6 +23,7 @@ manifest).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -70,6 +71,17 @@ torch.ops.load_library(sys.argv[1])
 new = sorted(set(torch._C._dispatch_get_all_op_names()) - before)
 print(json.dumps(new))
 """
+_TRT_NAMES = r"""
+import ctypes, json, sys
+import tensorrt as trt
+registry = trt.get_plugin_registry()
+def creators():
+    found = getattr(registry, "all_creators", None) or registry.plugin_creator_list
+    return {(c.name, c.plugin_version, c.plugin_namespace) for c in found}
+before = creators()
+ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
+print(json.dumps(sorted(f"{n}/{v}/{ns}" for n, v, ns in creators() - before)))
+"""
 _TF_NAMES = r"""
 import json, sys
 from tensorflow.python.client import pywrap_tf_session as py_tf
@@ -113,6 +125,11 @@ def describe(path: Path) -> Lib:
         names, lib.loaded = _child(_TF_NAMES, str(path))
         if names is not None:
             lib.names = lib.ops = set(names)
+    elif lib.framework == "tensorrt" and _tensorrt_importable():
+        names, lib.loaded = _child(_TRT_NAMES, str(path))  # name/version/namespace of each creator
+        if names is not None:
+            lib.names = set(names)
+            lib.ops = {n.split("/")[0] for n in names}
     return lib
 
 
@@ -313,6 +330,7 @@ def _models(repository: Path, mount_map, described: dict, report: Report):
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _tensorrt_importable() -> bool:
     return subprocess.run([sys.executable, "-c", "import tensorrt"], capture_output=True).returncode == 0
 
