@@ -115,6 +115,27 @@ def make_repository(root: Path) -> Path:
     return repo
 
 
+DIST = Path(__file__).resolve().parents[1] / "dist" / "triton-23.05"
+
+
+def deploy(repo: Path, *extra, libs: Path = DIST) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
+                           "--libs", str(libs), *map(str, extra)], capture_output=True, text=True, timeout=300)
+
+
+def deployed_repository(root: Path) -> Path:
+    """make_repository, then `opforge deploy` of dist/triton-23.05 into it
+    (skips when that folder was not built)."""
+    import pytest
+
+    if not (DIST / "manifest.json").is_file():
+        pytest.skip(f"no {DIST}: run `make triton-23.05` first")
+    repo = make_repository(root)
+    proc = deploy(repo)
+    assert proc.returncode == 0, proc.stderr
+    return repo
+
+
 def copy_repository(source: Path, dest: Path) -> Path:
     shutil.copytree(source, dest, symlinks=True)
     return dest

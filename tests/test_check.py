@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from conftest import library, require_framework
-from model_repository import copy_repository, make_repository
+from model_repository import copy_repository, deployed_repository
 from opcases import REPO
 
 from opforge import model_config
-
-DIST = REPO / "dist" / "triton-23.05"
 
 
 def check(*args):
@@ -41,13 +39,7 @@ def compile_so(tmp_path, name, code, *flags):
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    if not (DIST / "manifest.json").is_file():
-        pytest.skip(f"no {DIST}: run `make triton-23.05` first")
-    repo = make_repository(tmp_path_factory.mktemp("repo"))
-    proc = subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
-                           "--libs", str(DIST)], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return repo
+    return deployed_repository(tmp_path_factory.mktemp("repo"))
 
 
 def test_clean_deployment_exits_0(deployed):

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from model_repository import copy_repository, make_repository, onnx_model
-from opcases import REPO
+from model_repository import DIST, copy_repository, deploy, make_repository, onnx_model
 
 from opforge import model_config
 
-DIST = REPO / "dist" / "triton-23.05"
 MOUNT = "/models"
 
 
@@ -32,11 +30,6 @@ def source_repository(tmp_path_factory):
 @pytest.fixture
 def repo(source_repository, tmp_path):
     return copy_repository(source_repository, tmp_path / "models")
-
-
-def deploy(repo, *extra, libs=DIST):
-    return subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
-                           "--libs", str(libs), *extra], capture_output=True, text=True, timeout=300)
 
 
 def snapshot(folder: Path) -> dict[str, str]:

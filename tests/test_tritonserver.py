@@ -16,12 +16,11 @@ import pytest
 
 import tritonserver
 from conftest import library, require_framework
-from model_repository import copy_repository, make_repository
-from opcases import OPS_DIR, REPO
+from model_repository import copy_repository, deploy, deployed_repository
+from opcases import OPS_DIR
 
 import opforge.cases
 
-DIST = REPO / "dist" / "triton-23.05"
 MISSING_BACKEND = ("Invalid argument: unable to find backend library for backend '{}', "
                    "try specifying runtime on the model configuration.")
 
@@ -36,13 +35,7 @@ def server_ready():
 
 @pytest.fixture(scope="module")
 def deployed(server_ready, tmp_path_factory):
-    if not (DIST / "manifest.json").is_file():
-        pytest.skip(f"no {DIST}: run `make triton-23.05` first")
-    repo = make_repository(tmp_path_factory.mktemp("repo"))
-    proc = subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
-                           "--libs", str(DIST)], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return repo
+    return deployed_repository(tmp_path_factory.mktemp("repo"))
 
 
 def torch_lib_dir() -> str:
@@ -68,8 +61,7 @@ def test_launch_file_starts_the_server_with_the_torch_library_preloaded(deployed
     """The host build's torch library in place of the release's (this server's
     process has pip's torch, not NGC's), pip torch's lib folder on the path."""
     repo = copy_repository(deployed, tmp_path / "models")
-    redeploy = subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
-                               "--libs", str(DIST)], capture_output=True, text=True, timeout=300)
+    redeploy = deploy(repo)
     assert redeploy.returncode == 0, redeploy.stderr  # the copy's own paths
     shutil.copy(library("torch"), repo / "libopforge_torch.so")
     with tritonserver.running_server(repo, launcher=repo / "opforge-tritonserver.sh",
@@ -124,8 +116,6 @@ class TritonPythonModel:
 def test_python_backend_model_serves_the_ops_over_http(server_ready, tmp_path):
     """The fifth route: a python-backend model that loads opforge in model.py."""
     require_framework("torch")
-    import opforge
-
     repo = tmp_path / "models"
     (repo / "clip_py" / "1").mkdir(parents=True)
     site = str(Path(opforge.__file__).parents[1])  # opforge and torch of this environment
