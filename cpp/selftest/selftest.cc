@@ -250,6 +250,7 @@ void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
   const size_t es = dtype_size(r.dtype);
   int64_t elements = r.output;
   for (int64_t n : r.inputs) elements += n;
+  if (r.moved_elements) elements = r.moved_elements;
   const size_t bytes = static_cast<size_t>(elements) * es;
   try {
     StreamHolder stream;

@@ -32,6 +32,9 @@ struct Run {
   int64_t output;
   double tolerance = 0;  // 0: exact (NaN matches NaN); else relative and absolute
   bool integer_divisors = false;  // ints in [-1000, 1000] with zeros (modulo), not full range
+  // Elements the op really reads and writes per call, for the bandwidth, when
+  // that is not all of its inputs plus its output (zero_out reads one).
+  int64_t moved_elements = 0;
 };
 
 class Harness {
