@@ -14,6 +14,8 @@ import pytest
 
 from opcases import REPO
 
+from opforge import elf
+
 EXAMPLE = REPO / "examples" / "myops"
 
 
@@ -91,3 +93,17 @@ def test_cuda_toolkit_of_the_wrong_major_is_refused(tmp_path):
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "is CUDA 13.0, but this release is built with CUDA 12.x" in proc.stderr
     assert not out.exists()
+
+
+def test_cpu_only_on_request(tmp_path):
+    out = tmp_path / "dist"
+    proc = opforge_build("--release", "23.05", "--out", str(out), "--toolchain", "pip", "--frameworks",
+                         "onnxruntime", "--cuda", "none")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["cuda_toolkit"] == {"cpu_only_reason": "CPU-only by request (--cuda none)"}
+    assert manifest["selftest"]["status"] == "not built"
+    (lib,) = manifest["libraries"]
+    checks = {c["check"]: c for c in lib["checks"]}
+    assert lib["device"].startswith("CPU-only") and checks["CUDA kernels"]["result"] == "not run"
+    assert not [n for n in elf.read(out / lib["library"]).needed if "cudart" in n]
