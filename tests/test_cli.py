@@ -95,3 +95,10 @@ def test_library_path_is_a_str_every_framework_loader_takes():
     if "tensorflow" in built:
         tf = pytest.importorskip("tensorflow")
         assert hasattr(tf.load_op_library(opforge.library_path("tensorflow")), "opforge_clip")
+
+
+def test_info_says_whether_the_gpu_selftest_was_built():
+    proc = opforge_cli("info")
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("GPU self-test"))
+    assert line.split(": ", 1)[1] == opforge.build_info()["selftest"]
+    assert line.endswith("built") or "not built: " in line

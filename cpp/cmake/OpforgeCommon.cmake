@@ -100,7 +100,8 @@ function(_opforge_add_selftest)
   target_link_options(opforge_selftest PRIVATE -pthread)
   set_target_properties(opforge_selftest PROPERTIES OUTPUT_NAME "${OPFORGE_NAMESPACE}_selftest"
                                                     EXCLUDE_FROM_ALL ON)
-  set_property(GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT "on request")
+  set_property(GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT
+               "not built: no library of this build has CUDA kernels (OPFORGE_SELFTEST=ON builds it anyway)")
 endfunction()
 
 # OPFORGE_SELFTEST AUTO: build and install the self-test when a library got

@@ -43,4 +43,6 @@ def render() -> str:
     ]
     for r in table:
         lines.append("  ".join(r[c].ljust(widths.get(c, 0)) for c in cols))
+    selftest = info.get("selftest", "not built: this installation predates it")
+    lines.append(f"GPU self-test (`opforge selftest`): {selftest}")
     return "\n".join(lines)

@@ -231,7 +231,8 @@ def _selftest(release, source, ops, namespace, work, staging, cuda, console) -> 
         return {"status": "not built", "reason": f"no CUDA kernels: {cuda.cpu_only_reason}"}
     name = f"{namespace}_selftest"
     with console.status("selftest: building"):
-        info, log = _cmake(source, work / "build-selftest", "", ops, namespace, cuda.args, target="opforge_selftest")
+        info, log = _cmake(source, work / "build-selftest", "", ops, namespace, [*cuda.args, "-DOPFORGE_SELFTEST=ON"],
+                           target="opforge_selftest")
     report = (info or {}).get("selftest", "")
     if report.startswith("not built"):  # an op without selftest sources: say so, ship the rest
         console.print(f"[yellow]selftest: {report}[/yellow]")
