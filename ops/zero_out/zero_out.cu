@@ -1,31 +1,48 @@
 #include <cuda_runtime.h>
 
-#include "opforge/cuda_launch.cuh"
+#include "opforge/cuda_elementwise.cuh"
 #include "zero_out.h"
 
 namespace opforge::zero_out {
 namespace {
 
-// Element 0 is written by the thread that owns it, so no thread reads x[0]
-// after another has overwritten it when x and y alias.
+// Writes only: 16-byte stores of zeros over the aligned stretch of y, one by
+// one around it. Element 0 is written by the thread that owns it, from x[0],
+// which no other thread writes: x and y may be the same buffer.
 template <typename T>
-__global__ void zero_out_kernel(const T* x, T* y, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    y[i] = i == 0 ? x[0] : T(0);
+__global__ void zero_out_kernel(const T* x, T* y, int64_t n, int64_t head) {
+  constexpr int L = pack_size<T>();
+  const int64_t tid = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t packs = (n - head) / L;
+  uint4* yp = reinterpret_cast<uint4*>(y + head);
+  for (int64_t i = tid; i < packs; i += stride) {
+    uint4 raw = make_uint4(0, 0, 0, 0);
+    if (i == 0 && head == 0) reinterpret_cast<T*>(&raw)[0] = x[0];
+    yp[i] = raw;
+  }
+  const int64_t tail = head + packs * L, rest = head + (n - tail);
+  for (int64_t i = tid; i < rest; i += stride) {
+    const int64_t j = i < head ? i : tail + (i - head);
+    y[j] = j == 0 ? x[0] : T(0);
+  }
+}
+
+template <typename T>
+void launch(const T* x, T* y, int64_t n, Stream stream) {
+  const int64_t head = aligned_head<T>(n, {y});
+  const int64_t work = head + (n - head) / pack_size<T>() + pack_size<T>();
+  zero_out_kernel<<<grid_for(work), kBlock, 0, stream>>>(x, y, n, head);
 }
 
 }  // namespace
 
 const char* cuda(DType t, const void* x, void* y, int64_t n, Stream stream) {
   if (n == 0) return nullptr;
-  const auto grid = elementwise_grid(n);
   if (t == DType::kInt32)
-    zero_out_kernel<<<grid, kBlock, 0, stream>>>(static_cast<const int32_t*>(x),
-                                                 static_cast<int32_t*>(y), n);
+    launch(static_cast<const int32_t*>(x), static_cast<int32_t*>(y), n, stream);
   else if (t == DType::kInt64)
-    zero_out_kernel<<<grid, kBlock, 0, stream>>>(static_cast<const int64_t*>(x),
-                                                 static_cast<int64_t*>(y), n);
+    launch(static_cast<const int64_t*>(x), static_cast<int64_t*>(y), n, stream);
   return launch_error();
 }
 

@@ -1,0 +1,123 @@
+// Elementwise kernels at the bandwidth limit (compiled by nvcc only).
+//
+// Each thread moves 16 bytes per load and store (a "pack" of 4 floats or 8
+// halves) over the stretch where every pointer is 16-byte aligned; the few
+// elements before that boundary and after the last pack go one by one. The
+// grid is sized from the SM count, and a grid-stride loop covers any n (also
+// past 2^31). Inputs and output may be the same buffer (in place): a thread
+// reads each pack before it writes it and touches no other.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+
+#include "opforge/cuda_launch.cuh"
+#include "opforge/kernel_api.h"
+
+namespace opforge {
+
+// Blocks of `block` threads for `threads` threads of work: enough for two
+// full waves on every SM of the current device, never more than the work.
+inline unsigned grid_for(int64_t threads, int block = kBlock) {
+  static std::atomic<int> sm_counts[64];
+  int device = 0;
+  cudaGetDevice(&device);
+  int sms = device < 64 ? sm_counts[device].load(std::memory_order_relaxed) : 0;
+  if (sms <= 0) {
+    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0) {
+      cudaGetLastError();  // not sticky: leave no error for the launch check
+      sms = 132;
+    }
+    if (device < 64) sm_counts[device].store(sms, std::memory_order_relaxed);
+  }
+  const int64_t wanted = (threads + block - 1) / block;
+  const int64_t waves = int64_t{sms} * (2048 / block) * 2;
+  return static_cast<unsigned>(std::max<int64_t>(1, std::min(wanted, waves)));
+}
+
+template <typename T>
+__host__ __device__ constexpr int pack_size() {
+  return 16 / static_cast<int>(sizeof(T));
+}
+
+// Elements before the first 16-byte boundary that all `pointers` reach
+// together: 0 when they are aligned, n when they cannot be aligned at once
+// (then everything goes element by element).
+template <typename T>
+inline int64_t aligned_head(int64_t n, std::initializer_list<const void*> pointers) {
+  const uintptr_t first = reinterpret_cast<uintptr_t>(*pointers.begin()) % 16;
+  for (const void* p : pointers)
+    if (reinterpret_cast<uintptr_t>(p) % 16 != first) return n;
+  if (first % sizeof(T)) return n;
+  const int64_t head = first ? static_cast<int64_t>((16 - first) / sizeof(T)) : 0;
+  return head < n ? head : n;
+}
+
+// y[i] = f(x[i])
+template <typename T, typename F>
+__global__ void map1_kernel(const T* x, T* y, int64_t n, int64_t head, F f) {
+  constexpr int L = pack_size<T>();
+  const int64_t tid = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t packs = (n - head) / L;
+  const uint4* xp = reinterpret_cast<const uint4*>(x + head);
+  uint4* yp = reinterpret_cast<uint4*>(y + head);
+  for (int64_t i = tid; i < packs; i += stride) {
+    uint4 raw = xp[i];
+    T* e = reinterpret_cast<T*>(&raw);
+#pragma unroll
+    for (int k = 0; k < L; ++k) e[k] = f(e[k]);
+    yp[i] = raw;
+  }
+  const int64_t tail = head + packs * L, rest = head + (n - tail);
+  for (int64_t i = tid; i < rest; i += stride) {
+    const int64_t j = i < head ? i : tail + (i - head);
+    y[j] = f(x[j]);
+  }
+}
+
+// y[i] = f(a[i], b[i])
+template <typename T, typename F>
+__global__ void map2_kernel(const T* a, const T* b, T* y, int64_t n, int64_t head, F f) {
+  constexpr int L = pack_size<T>();
+  const int64_t tid = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t packs = (n - head) / L;
+  const uint4* ap = reinterpret_cast<const uint4*>(a + head);
+  const uint4* bp = reinterpret_cast<const uint4*>(b + head);
+  uint4* yp = reinterpret_cast<uint4*>(y + head);
+  for (int64_t i = tid; i < packs; i += stride) {
+    uint4 ra = ap[i];
+    const uint4 rb = bp[i];
+    T* ea = reinterpret_cast<T*>(&ra);
+    const T* eb = reinterpret_cast<const T*>(&rb);
+#pragma unroll
+    for (int k = 0; k < L; ++k) ea[k] = f(ea[k], eb[k]);
+    yp[i] = ra;
+  }
+  const int64_t tail = head + packs * L, rest = head + (n - tail);
+  for (int64_t i = tid; i < rest; i += stride) {
+    const int64_t j = i < head ? i : tail + (i - head);
+    y[j] = f(a[j], b[j]);
+  }
+}
+
+template <typename T, typename F>
+void map1(const T* x, T* y, int64_t n, F f, Stream stream) {
+  const int64_t head = aligned_head<T>(n, {x, y});
+  const int64_t work = head + (n - head) / pack_size<T>() + pack_size<T>();
+  map1_kernel<<<grid_for(work), kBlock, 0, stream>>>(x, y, n, head, f);
+}
+
+template <typename T, typename F>
+void map2(const T* a, const T* b, T* y, int64_t n, F f, Stream stream) {
+  const int64_t head = aligned_head<T>(n, {a, b, y});
+  const int64_t work = head + (n - head) / pack_size<T>() + pack_size<T>();
+  map2_kernel<<<grid_for(work), kBlock, 0, stream>>>(a, b, y, n, head, f);
+}
+
+}  // namespace opforge
