@@ -16,10 +16,16 @@ __global__ void zero_out_kernel(const T* x, T* y, int64_t n, int64_t head) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t packs = (n - head) / L;
   uint4* yp = reinterpret_cast<uint4*>(y + head);
-  for (int64_t i = tid; i < packs; i += stride) {
-    uint4 raw = make_uint4(0, 0, 0, 0);
-    if (i == 0 && head == 0) reinterpret_cast<T*>(&raw)[0] = x[0];
-    yp[i] = raw;
+  const uint4 zeros = make_uint4(0, 0, 0, 0);
+  for (int64_t base = tid; base < packs; base += stride * kUnroll) {
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int64_t i = base + u * stride;
+      if (i >= packs) break;
+      uint4 raw = zeros;
+      if (i == 0 && head == 0) reinterpret_cast<T*>(&raw)[0] = x[0];
+      yp[i] = raw;
+    }
   }
   const int64_t tail = head + packs * L, rest = head + (n - tail);
   for (int64_t i = tid; i < rest; i += stride) {
@@ -31,7 +37,7 @@ __global__ void zero_out_kernel(const T* x, T* y, int64_t n, int64_t head) {
 template <typename T>
 void launch(const T* x, T* y, int64_t n, Stream stream) {
   const int64_t head = aligned_head<T>(n, {y});
-  const int64_t work = head + (n - head) / pack_size<T>() + pack_size<T>();
+  const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
   zero_out_kernel<<<grid_for(work), kBlock, 0, stream>>>(x, y, n, head);
 }
 

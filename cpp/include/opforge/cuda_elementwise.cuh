@@ -39,6 +39,8 @@ inline unsigned grid_for(int64_t threads, int block = kBlock) {
   return static_cast<unsigned>(std::max<int64_t>(1, std::min(wanted, waves)));
 }
 
+constexpr int kUnroll = 4;  // packs per thread and loop trip
+
 template <typename T>
 __host__ __device__ constexpr int pack_size() {
   return 16 / static_cast<int>(sizeof(T));
@@ -66,12 +68,20 @@ __global__ void map1_kernel(const T* x, T* y, int64_t n, int64_t head, F f) {
   const int64_t packs = (n - head) / L;
   const uint4* xp = reinterpret_cast<const uint4*>(x + head);
   uint4* yp = reinterpret_cast<uint4*>(y + head);
-  for (int64_t i = tid; i < packs; i += stride) {
-    uint4 raw = xp[i];
-    T* e = reinterpret_cast<T*>(&raw);
+  // kUnroll packs per thread and trip: their loads are all in flight before the first store.
+  for (int64_t base = tid; base < packs; base += stride * kUnroll) {
+    uint4 raw[kUnroll];
 #pragma unroll
-    for (int k = 0; k < L; ++k) e[k] = f(e[k]);
-    yp[i] = raw;
+    for (int u = 0; u < kUnroll; ++u)
+      if (base + u * stride < packs) raw[u] = xp[base + u * stride];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      if (base + u * stride >= packs) continue;
+      T* e = reinterpret_cast<T*>(&raw[u]);
+#pragma unroll
+      for (int k = 0; k < L; ++k) e[k] = f(e[k]);
+      yp[base + u * stride] = raw[u];
+    }
   }
   const int64_t tail = head + packs * L, rest = head + (n - tail);
   for (int64_t i = tid; i < rest; i += stride) {
@@ -90,14 +100,23 @@ __global__ void map2_kernel(const T* a, const T* b, T* y, int64_t n, int64_t hea
   const uint4* ap = reinterpret_cast<const uint4*>(a + head);
   const uint4* bp = reinterpret_cast<const uint4*>(b + head);
   uint4* yp = reinterpret_cast<uint4*>(y + head);
-  for (int64_t i = tid; i < packs; i += stride) {
-    uint4 ra = ap[i];
-    const uint4 rb = bp[i];
-    T* ea = reinterpret_cast<T*>(&ra);
-    const T* eb = reinterpret_cast<const T*>(&rb);
+  for (int64_t base = tid; base < packs; base += stride * kUnroll) {
+    uint4 ra[kUnroll], rb[kUnroll];
 #pragma unroll
-    for (int k = 0; k < L; ++k) ea[k] = f(ea[k], eb[k]);
-    yp[i] = ra;
+    for (int u = 0; u < kUnroll; ++u)
+      if (base + u * stride < packs) {
+        ra[u] = ap[base + u * stride];
+        rb[u] = bp[base + u * stride];
+      }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      if (base + u * stride >= packs) continue;
+      T* ea = reinterpret_cast<T*>(&ra[u]);
+      const T* eb = reinterpret_cast<const T*>(&rb[u]);
+#pragma unroll
+      for (int k = 0; k < L; ++k) ea[k] = f(ea[k], eb[k]);
+      yp[base + u * stride] = ra[u];
+    }
   }
   const int64_t tail = head + packs * L, rest = head + (n - tail);
   for (int64_t i = tid; i < rest; i += stride) {
@@ -109,14 +128,14 @@ __global__ void map2_kernel(const T* a, const T* b, T* y, int64_t n, int64_t hea
 template <typename T, typename F>
 void map1(const T* x, T* y, int64_t n, F f, Stream stream) {
   const int64_t head = aligned_head<T>(n, {x, y});
-  const int64_t work = head + (n - head) / pack_size<T>() + pack_size<T>();
+  const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
   map1_kernel<<<grid_for(work), kBlock, 0, stream>>>(x, y, n, head, f);
 }
 
 template <typename T, typename F>
 void map2(const T* a, const T* b, T* y, int64_t n, F f, Stream stream) {
   const int64_t head = aligned_head<T>(n, {a, b, y});
-  const int64_t work = head + (n - head) / pack_size<T>() + pack_size<T>();
+  const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
   map2_kernel<<<grid_for(work), kBlock, 0, stream>>>(a, b, y, n, head, f);
 }
 
