@@ -20,9 +20,10 @@
 
 namespace opforge {
 
-// Blocks of `block` threads for `threads` threads of work: enough for two
-// full waves on every SM of the current device, never more than the work.
-inline unsigned grid_for(int64_t threads, int block = kBlock) {
+// Blocks of `block` threads for `threads` threads of work, at most `waves`
+// full waves on every SM of the current device (0: as many as the work needs,
+// up to 2^30 blocks; a grid-stride loop covers the rest).
+inline unsigned grid_for(int64_t threads, int block = kBlock, int waves_cap = 2) {
   static std::atomic<int> sm_counts[64];
   int device = 0;
   cudaGetDevice(&device);
@@ -35,8 +36,8 @@ inline unsigned grid_for(int64_t threads, int block = kBlock) {
     if (device < 64) sm_counts[device].store(sms, std::memory_order_relaxed);
   }
   const int64_t wanted = (threads + block - 1) / block;
-  const int64_t waves = int64_t{sms} * (2048 / block) * 2;
-  return static_cast<unsigned>(std::max<int64_t>(1, std::min(wanted, waves)));
+  const int64_t cap = waves_cap ? int64_t{sms} * (2048 / block) * waves_cap : int64_t{1} << 30;
+  return static_cast<unsigned>(std::max<int64_t>(1, std::min(wanted, cap)));
 }
 
 constexpr int kUnroll = 4;  // packs per thread and loop trip
@@ -129,14 +130,15 @@ template <typename T, typename F>
 void map1(const T* x, T* y, int64_t n, F f, Stream stream) {
   const int64_t head = aligned_head<T>(n, {x, y});
   const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
-  map1_kernel<<<grid_for(work), kBlock, 0, stream>>>(x, y, n, head, f);
+  // One trip per thread, as many blocks as that takes: the most loads in flight.
+  map1_kernel<<<grid_for(work, kBlock, 0), kBlock, 0, stream>>>(x, y, n, head, f);
 }
 
 template <typename T, typename F>
 void map2(const T* a, const T* b, T* y, int64_t n, F f, Stream stream) {
   const int64_t head = aligned_head<T>(n, {a, b, y});
   const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
-  map2_kernel<<<grid_for(work), kBlock, 0, stream>>>(a, b, y, n, head, f);
+  map2_kernel<<<grid_for(work, kBlock, 0), kBlock, 0, stream>>>(a, b, y, n, head, f);
 }
 
 }  // namespace opforge
