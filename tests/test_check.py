@@ -147,3 +147,15 @@ def test_bad_arguments():
     assert check().returncode == 2
     assert check("--launch", "/no/such/file").returncode == 2
     assert check("--release", "99.99", "/bin/true").returncode == 2
+
+
+def test_commented_preloads_of_a_launch_file_do_not_count(tmp_path):
+    """triton.env names the TensorFlow preload only in a comment (opt-in)."""
+    from opforge.check import launch_preloads
+
+    env = tmp_path / "triton.env"
+    env.write_text('export LD_PRELOAD="/opt/opforge/libopforge_torch.so${LD_PRELOAD:+:$LD_PRELOAD}"\n'
+                   '#   export LD_PRELOAD="/opt/opforge/libopforge_tensorflow.so${LD_PRELOAD:+:$LD_PRELOAD}"\n'
+                   '#   --backend-config=tensorrt,plugins=/opt/opforge/libopforge_tensorrt.so\n')
+    preloads, plugins = launch_preloads(env, {"/opt/opforge": tmp_path})
+    assert preloads == [tmp_path / "libopforge_torch.so"] and plugins == []

@@ -146,14 +146,15 @@ def _release_manifest(path: Path) -> dict | None:
 def launch_preloads(launch: Path, mount_map: dict[str, Path]) -> tuple[list[Path], list[Path]]:
     """LD_PRELOAD entries and TensorRT plugins a launch file (a shell script
     or env file) hands tritonserver, as local paths."""
-    text = launch.read_text()
+    # Commented lines (triton.env's opt-in TensorFlow preload) do not count.
+    text = "\n".join(line for line in launch.read_text().splitlines() if not line.lstrip().startswith("#"))
     preloads, plugins = [], []
     for m in re.finditer(r"LD_PRELOAD=\"?([^\"\s$]+)", text):
         preloads += [p for p in m.group(1).split(":") if p]
     for m in re.finditer(r"--backend-config=tensorrt,plugins=\"?([^\"\s]+)", text):
         plugins += [p for p in m.group(1).split(";") if p]
     local = lambda p: _local(p, mount_map)
-    return [local(p) for p in preloads if not p.startswith("#")], [local(p) for p in plugins]
+    return [local(p) for p in preloads], [local(p) for p in plugins]
 
 
 def _local(path: str, mount_map: dict[str, Path]) -> Path:

@@ -72,7 +72,7 @@ def release_libraries(libs: Path) -> dict[str, Library]:
 
 def read_models(repository: Path, libraries: dict[str, Library]) -> list[Model]:
     models = []
-    for folder in sorted(p for p in repository.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in sorted(p for p in repository.iterdir() if p.is_dir()):  # Triton takes hidden ones too
         config_path = folder / "config.pbtxt"
         if not config_path.is_file():
             continue  # Triton may autocomplete it; nothing to wire then
