@@ -13,7 +13,7 @@ import pytest
 from opcases import REPO
 
 from opforge import elf
-from opforge.toolchains import cache_dir
+from opforge.cache import cache_dir
 
 
 def configure_onnxruntime(tmp_path, root, name):

@@ -106,7 +106,7 @@ def test_23_05_libraries_compute_in_the_release_runtimes(dist):
 
 
 def opforge_toolchain_python(release, framework):
-    from opforge.toolchains import cache_dir
+    from opforge.cache import cache_dir
 
     return cache_dir() / "toolchains" / f"triton-{release}" / framework / "bin" / "python"
 

@@ -33,7 +33,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cuda_toolkit, elf, model_config, model_ops, releases
+from . import cuda_toolkit, elf, model_ops, releases
 from .release_checks import abi_check, system_checks
 
 
@@ -289,22 +289,15 @@ def _clashes(libs: list[Lib], report: Report) -> None:
                 report.problems.append(f"symbol {sym} is defined by both {strong[sym].label} and {lib.label}: "
                                        f"the first one loaded interposes on the other")
             else:
-                strong.setdefault(sym, lib)
+                strong[sym] = lib
 
 
 def _models(repository: Path, mount_map, described: dict, report: Report):
     out = []
-    for folder in sorted(p for p in repository.iterdir() if p.is_dir()):
-        cfg = folder / "config.pbtxt"
-        if not cfg.is_file():
-            continue
-        try:
-            config = model_config.read(cfg)
-        except Exception as e:
-            report.problems.append(f"model {folder.name}: config.pbtxt does not parse: {str(e).splitlines()[0]}")
-            continue
-        model = model_ops.Model(config.name or folder.name, folder, model_ops.backend_of(config), config)
-        paths = [_local(p, mount_map).resolve() for p in config.model_operations.op_library_filename]
+    models, errors = model_ops.read_configs(repository)
+    report.problems += errors
+    for model in models:
+        paths = [_local(p, mount_map).resolve() for p in model.config.model_operations.op_library_filename]
         libs = []
         for p in paths:
             if not p.is_file():

@@ -71,19 +71,11 @@ def release_libraries(libs: Path) -> dict[str, Library]:
 
 
 def read_models(repository: Path, libraries: dict[str, Library]) -> list[Model]:
-    models = []
-    for folder in sorted(p for p in repository.iterdir() if p.is_dir()):  # Triton takes hidden ones too
-        config_path = folder / "config.pbtxt"
-        if not config_path.is_file():
-            continue  # Triton may autocomplete it; nothing to wire then
-        try:
-            config = model_config.read(config_path)
-        except Exception as e:  # text_format.ParseError: Triton would refuse it too
-            raise DeployError(f"model {folder.name}: {config_path} does not parse as a Triton model "
-                              f"config: {str(e).splitlines()[0]}") from None
-        model = Model(config.name or folder.name, folder, model_ops.backend_of(config), config)
+    models, errors = model_ops.read_configs(repository)
+    if errors:
+        raise DeployError(errors[0])
+    for model in models:
         model_ops.read_needs(model, list(libraries.values()))
-        models.append(model)
     return models
 
 

@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import model_config
 from .cases import camel
 
 BACKENDS = {  # config.pbtxt `platform` -> backend
@@ -63,6 +64,25 @@ def op_names(framework: str, namespace: str, ops) -> set[str]:
             "onnxruntime": {f"{namespace}:{camel(op)}" for op in ops},
             "tensorflow": {prefix + camel(op) for op in ops},
             "tensorrt": {prefix + camel(op) for op in ops}}[framework]
+
+
+def read_configs(repository: Path) -> tuple[list[Model], list[str]]:
+    """Every model folder of a repository with a config.pbtxt (Triton takes
+    hidden folders for models too), its needs not yet read; and one line per
+    config that does not parse, which Triton would refuse as well."""
+    models, errors = [], []
+    for folder in sorted(p for p in Path(repository).iterdir() if p.is_dir()):
+        path = folder / "config.pbtxt"
+        if not path.is_file():
+            continue  # Triton may autocomplete it: nothing to wire
+        try:
+            config = model_config.read(path)
+        except Exception as e:  # text_format.ParseError
+            errors.append(f"model {folder.name}: {path} does not parse as a Triton model config: "
+                          f"{str(e).splitlines()[0]}")
+            continue
+        models.append(Model(config.name or folder.name, folder, backend_of(config), config))
+    return models, errors
 
 
 def backend_of(config) -> str:

@@ -94,8 +94,6 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             console.print(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
         with console.status(f"CUDA {release.cuda}: finding or provisioning a toolkit"):
             host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
-        if cxx:
-            host_cuda.args = [*host_cuda.args, *cxx.cmake_args()]
         if host_cuda.toolkit:
             console.print(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
                           f"architectures {host_cuda.architectures}")
@@ -109,7 +107,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             setup = toolchains.CudaSetup(sdk.cuda_args) if sdk.cuda_args is not None else host_cuda
             cell = _cell(fw, sdk, release, source, ops, namespace, work, staging, console, setup, cxx)
             cells.append(cell)
-        selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, console)
+        selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, cxx, console)
         manifest = _manifest(release, chosen, namespace, ops, cells, staging, host_cuda)
         manifest["selftest"] = selftest
         console.table(manifest)
@@ -163,12 +161,12 @@ def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda
         cell.reason = sdk.reason
         console.print(f"[yellow]{fw}: not built[/yellow] — {sdk.reason}")
         return cell
-    cuda_args, cpu_only_why = cuda.args, cuda.cpu_only_reason
+    cpu_only_why = cuda.cpu_only_reason
     if fw == "tensorrt" and cpu_only_why:
         cell.reason = f"TensorRT plugins need CUDA kernels: {cpu_only_why}"
         console.print(f"[yellow]{fw}: not built[/yellow] — {cell.reason}")
         return cell
-    args = [*sdk.cmake_args, *cuda_args]
+    args = [*sdk.cmake_args, *cuda.args, *(cell.cxx.cmake_args() if cell.cxx else [])]
     with console.status(f"{fw}: building against {sdk.version}"):
         info, lib_or_log = _cmake(source, work / f"build-{fw}", fw, ops, namespace, args, sdk.runner)
     report = info.get("frameworks", {}).get(fw, {}) if info else {}
@@ -224,15 +222,15 @@ def _cmake(source, build, fw, ops, namespace, args, runner=(), target=None):
     return info, lib if lib.is_file() else f"{lib} was not produced\n" + "\n".join(log)[-3000:]
 
 
-def _selftest(release, source, ops, namespace, work, staging, cuda, console) -> dict:
+def _selftest(release, source, ops, namespace, work, staging, cuda, cxx, console) -> dict:
     """<namespace>_selftest, built with the libraries' toolkit and kernel
     sources, into the release folder; a manifest entry."""
     if cuda.toolkit is None:
         return {"status": "not built", "reason": f"no CUDA kernels: {cuda.cpu_only_reason}"}
     name = f"{namespace}_selftest"
     with console.status("selftest: building"):
-        info, log = _cmake(source, work / "build-selftest", "", ops, namespace, [*cuda.args, "-DOPFORGE_SELFTEST=ON"],
-                           target="opforge_selftest")
+        args = [*cuda.args, *(cxx.cmake_args() if cxx else []), "-DOPFORGE_SELFTEST=ON"]
+        info, log = _cmake(source, work / "build-selftest", "", ops, namespace, args, target="opforge_selftest")
     report = (info or {}).get("selftest", "")
     if report.startswith("not built"):  # an op without selftest sources: say so, ship the rest
         console.print(f"[yellow]selftest: {report}[/yellow]")

@@ -28,7 +28,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import cuda_toolkit, elf
-from .cache import cache_dir  # noqa: F401 (where the toolchains live; tests and callers use it from here)
+from .cache import cache_dir
 from .releases import NO_BACKEND, Release
 
 TOOLCHAINS = ("auto", "container", "pip", "host", "path")
