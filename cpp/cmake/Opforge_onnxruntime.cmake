@@ -75,11 +75,10 @@ if(NOT _ort_rt MATCHES "^ERROR: ")
   opforge_adapter_cuda(_with_cuda "${_ort_has_cuda}")
 endif()
 
-opforge_sources(ONNXRUNTIME _ort_srcs)
+opforge_adapter_source(onnxruntime/adapter.h _ort_srcs)
 opforge_framework_library(onnxruntime SOURCES "${OPFORGE_CPP_DIR}/onnxruntime/register.cc"
                           ${_ort_srcs} ${_with_cuda})
 target_include_directories(opforge_onnxruntime SYSTEM PRIVATE "${_ort_inc}")
-target_include_directories(opforge_onnxruntime PRIVATE "${OPFORGE_CPP_DIR}/onnxruntime")
 target_compile_definitions(opforge_onnxruntime PRIVATE OPFORGE_ORT_MAX_API_VERSION=${_ort_max_api})
 
 opforge_report(onnxruntime BUILT

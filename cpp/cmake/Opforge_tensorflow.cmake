@@ -17,9 +17,8 @@ if(_tf_cuda AND NOT OPFORGE_HAVE_CUDA)
 endif()
 opforge_adapter_cuda(_with_cuda "${_tf_cuda}")
 
-opforge_sources(TENSORFLOW _tf_srcs)
+opforge_adapter_source(tensorflow/adapter.h _tf_srcs)
 opforge_framework_library(tensorflow SOURCES ${_tf_srcs} ${_with_cuda})
-target_include_directories(opforge_tensorflow PRIVATE "${OPFORGE_CPP_DIR}/tensorflow")
 # tensorflow::errors::* is deprecated in newer releases, yet the only
 # spelling that also compiles against TF 2.12 (Triton 23.05).
 target_compile_options(opforge_tensorflow PRIVATE -Wno-deprecated-declarations)

@@ -58,7 +58,6 @@ endfunction()
 # What the shared library and the compile-check object library both need.
 function(_opforge_tensorrt_target target include_dir)
   target_include_directories(${target} SYSTEM PRIVATE "${include_dir}")
-  target_include_directories(${target} PRIVATE "${OPFORGE_CPP_DIR}")  # "tensorrt/plugin.h"
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
 endfunction()
 
@@ -104,7 +103,7 @@ endif()
 find_library(OPFORGE_TENSORRT_NVINFER NAMES nvinfer libnvinfer.so.${_trt_major}
              ${_trt_lib_where} PATH_SUFFIXES lib lib64 DOC "libnvinfer")
 
-opforge_sources(TENSORRT _trt_srcs)
+opforge_adapter_source(tensorrt/plugin.h _trt_srcs)
 
 if(NOT OPFORGE_TENSORRT_NVINFER)
   # Headers only: compile every plugin source (and, through the dependency,

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "ort_adapter.h"
+#include "onnxruntime/adapter.h"
 
 namespace opforge::ort_adapter {
 

@@ -3,7 +3,7 @@
 //
 //   <namespace>_selftest [--no-huge] [--no-bandwidth]
 //   exit 0: every case matched; 1: a mismatch or a CUDA error; 2: no usable CUDA device
-#include "selftest.h"
+#include "harness.h"
 
 #include <cuda_runtime.h>
 
@@ -165,12 +165,22 @@ bool register_test(const char* op, TestFn fn) {
   return true;
 }
 
-const std::vector<int64_t>& Harness::sizes() {
-  static const std::vector<int64_t> s = {0, 1, 31, 1000003};
-  return s;
+const Harness::Shapes& Harness::shapes(bool rows) {
+  static const Shapes flat = {{0}, {1}, {31}, {1000003}};
+  static const Shapes by_rows = {{0, 8}, {1, 1}, {1, 31}, {31, 1}, {1000003, 1}, {977, 1031}, {3, 8192}, {2, 65537}};
+  return rows ? by_rows : flat;
 }
 
-int64_t Harness::huge() { return (int64_t{1} << 31) + 1027; }
+const Harness::Shapes& Harness::bandwidth_shapes(bool rows) {
+  static const Shapes flat = {{int64_t{1} << 28}};
+  static const Shapes by_rows = {{8192, 4096}, {65536, 1024}, {1048576, 128}};
+  return rows ? by_rows : flat;
+}
+
+std::vector<int64_t> Harness::huge(bool rows) {
+  if (rows) return {(int64_t{1} << 21) + 3, 1024};  // 2^31 + 3072 elements
+  return {(int64_t{1} << 31) + 1027};
+}
 
 void Harness::report(const Run& r, const char* note, const std::string& result) {
   std::printf("  %-10s %-8s %-24s %-10s %s\n", r.op, dtype_name(r.dtype), (r.shape + note).c_str(),

@@ -1,5 +1,9 @@
 // TensorRT-facing helpers shared by the V2 (TensorRT 8.6) and V3 (TensorRT 10+)
 // plugin templates: names, logging, plugin fields, dtypes, shapes, enqueue.
+// Every plugin follows its op spec (opforge/op_spec.h): plugin name
+// <Prefix><Camel>, version "1", plugin namespace <ns>; one field per
+// attribute (float32 or int32); one output of input 0's dtype with the shape
+// of input kOutput.like; linear format.
 #pragma once
 
 #include <NvInferRuntime.h>
@@ -11,13 +15,13 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <ostream>
 #include <string>
+#include <type_traits>
 
-#include "opforge/checks.h"
 #include "opforge/config.h"
 #include "opforge/half.h"
-#include "opforge/kernel_api.h"
-#include "tensorrt/plugin_spec.h"
+#include "opforge/op_spec.h"
 
 namespace opforge::trt {
 
@@ -26,28 +30,9 @@ namespace nv = nvinfer1;
 constexpr const char* kPluginVersion = "1";
 constexpr const char* kPluginNamespace = OPFORGE_NS_STR;
 
-// ---- names -------------------------------------------------------------------
-
-constexpr std::size_t str_len(const char* s) {
-  std::size_t n = 0;
-  while (s[n] != '\0') ++n;
-  return n;
-}
-
-// OPFORGE_PREFIX + Spec::kName ("Opforge" + "Clip"), built at compile time so
-// that the noexcept name getters cannot fail.
 template <class Spec>
 struct PluginName {
-  static constexpr std::size_t kLen = str_len(OPFORGE_PREFIX) + str_len(Spec::kName);
-  static constexpr std::array<char, kLen + 1> make() {
-    std::array<char, kLen + 1> out{};
-    std::size_t i = 0;
-    for (const char* p = OPFORGE_PREFIX; *p != '\0'; ++p) out[i++] = *p;
-    for (const char* p = Spec::kName; *p != '\0'; ++p) out[i++] = *p;
-    out[i] = '\0';
-    return out;
-  }
-  static constexpr std::array<char, kLen + 1> kValue = make();
+  static constexpr auto kValue = camel_name<str_len(OPFORGE_PREFIX) + str_len(Spec::kName)>(OPFORGE_PREFIX, Spec::kName);
 };
 
 template <class Spec>
@@ -57,7 +42,7 @@ const char* plugin_name() noexcept {
 
 // The attribute values of one plugin, in Spec::kAttrs order.
 template <class Spec>
-using AttrValues = std::array<float, Spec::kAttrs.size()>;
+using AttrValues = std::array<double, Spec::kAttrs.size()>;
 
 // ---- logging -----------------------------------------------------------------
 
@@ -71,9 +56,7 @@ inline void log(nv::ILogger::Severity severity, const char* msg) noexcept {
     std::fprintf(stderr, "[opforge] %s\n", msg);
 }
 
-inline void log_error(const std::string& msg) noexcept {
-  log(nv::ILogger::Severity::kERROR, msg.c_str());
-}
+inline void log_error(const std::string& msg) noexcept { log(nv::ILogger::Severity::kERROR, msg.c_str()); }
 
 // Every TensorRT entry point is noexcept: run `body`, and turn any exception
 // into a logged error and `fallback`.
@@ -93,134 +76,185 @@ R guarded(const char* where, R fallback, Body&& body) noexcept {
   return fallback;
 }
 
+// Logs `err` (when not empty) under the plugin's name; true when empty.
+template <class Spec>
+bool passes(const std::string& err) noexcept {
+  if (!err.empty()) log_error(std::string(plugin_name<Spec>()) + ": " + err);
+  return err.empty();
+}
+
 // ---- plugin fields -------------------------------------------------------------
 
+inline nv::PluginFieldType field_type(const Attr& a) {
+  return a.type == AttrType::kFloat ? nv::PluginFieldType::kFLOAT32 : nv::PluginFieldType::kINT32;
+}
+
+// One field per attribute; `data` (may be null) holds 4 bytes per attribute.
 template <class Spec>
-void field_names(std::array<nv::PluginField, Spec::kAttrs.size()>& fields,
-                 nv::PluginFieldCollection& fc) noexcept {
+void describe_fields(std::array<nv::PluginField, Spec::kAttrs.size()>& fields, nv::PluginFieldCollection& fc,
+                     const void* data) noexcept {
   for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i)
-    fields[i] = nv::PluginField(Spec::kAttrs[i].name, nullptr, nv::PluginFieldType::kFLOAT32, 1);
+    fields[i] = nv::PluginField(Spec::kAttrs[i].name, data ? static_cast<const char*>(data) + 4 * i : nullptr,
+                                field_type(Spec::kAttrs[i]), 1);
   fc.nbFields = static_cast<int32_t>(fields.size());
   fc.fields = fields.data();
 }
 
-inline bool field_as_float(const nv::PluginField& f, float* out) {
+// The attributes as TensorRT stores them: 4 bytes each, float32 or int32.
+template <class Spec>
+void to_words(const AttrValues<Spec>& values, char* out) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const float f = static_cast<float>(values[i]);
+    const auto k = static_cast<int32_t>(values[i]);
+    std::memcpy(out + 4 * i, Spec::kAttrs[i].type == AttrType::kFloat ? static_cast<const void*>(&f) : &k, 4);
+  }
+}
+
+template <class Spec>
+AttrValues<Spec> from_words(const char* in) {
+  AttrValues<Spec> values{};
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    float f;
+    int32_t k;
+    std::memcpy(&f, in + 4 * i, 4);
+    std::memcpy(&k, in + 4 * i, 4);
+    values[i] = Spec::kAttrs[i].type == AttrType::kFloat ? f : k;
+  }
+  return values;
+}
+
+inline bool field_value(const nv::PluginField& f, double* out) {
   switch (f.type) {
     case nv::PluginFieldType::kFLOAT32: *out = *static_cast<const float*>(f.data); return true;
-    case nv::PluginFieldType::kFLOAT64:
-      *out = static_cast<float>(*static_cast<const double*>(f.data));
-      return true;
-    case nv::PluginFieldType::kFLOAT16:
-      *out = half_to_float(*static_cast<const uint16_t*>(f.data));
-      return true;
-    case nv::PluginFieldType::kINT32:
-      *out = static_cast<float>(*static_cast<const int32_t*>(f.data));
-      return true;
+    case nv::PluginFieldType::kFLOAT64: *out = *static_cast<const double*>(f.data); return true;
+    case nv::PluginFieldType::kFLOAT16: *out = half_to_float(*static_cast<const uint16_t*>(f.data)); return true;
+    case nv::PluginFieldType::kINT32: *out = *static_cast<const int32_t*>(f.data); return true;
     default: return false;
   }
 }
 
-// Reads Spec's attributes from `fc` (TensorRT's or the user's fields); an
-// absent optional attribute takes its default. Returns "" or the reason.
+// Reads Spec's attributes from `fc` (TensorRT's or the user's fields) and
+// checks them; an absent optional attribute takes its default. Returns "" or
+// the reason.
 template <class Spec>
 std::string parse_fields(const nv::PluginFieldCollection* fc, AttrValues<Spec>& values) {
-  const std::string name = plugin_name<Spec>();
   std::array<bool, Spec::kAttrs.size()> found{};
-  for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) values[i] = Spec::kAttrs[i].default_value;
-  const int32_t n = fc == nullptr ? 0 : fc->nbFields;
-  for (int32_t j = 0; j < n; ++j) {
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = Spec::kAttrs[i].default_value;
+  for (int32_t j = 0; fc != nullptr && j < fc->nbFields; ++j) {
     const nv::PluginField& f = fc->fields[j];
     if (f.name == nullptr) continue;
     std::size_t i = 0;
-    while (i < Spec::kAttrs.size() && std::strcmp(f.name, Spec::kAttrs[i].name) != 0) ++i;
-    if (i == Spec::kAttrs.size()) {
+    while (i < values.size() && std::strcmp(f.name, Spec::kAttrs[i].name) != 0) ++i;
+    if (i == values.size()) {
       log(nv::ILogger::Severity::kWARNING,
-          (name + ": ignoring unknown plugin field '" + f.name + "'").c_str());
+          (std::string(plugin_name<Spec>()) + ": ignoring unknown plugin field '" + f.name + "'").c_str());
       continue;
     }
-    if (f.data == nullptr || f.length < 1)
-      return name + ": plugin field '" + f.name + "' has no value";
-    if (!field_as_float(f, &values[i]))
-      return name + ": plugin field '" + f.name + "' must be float32 (PluginFieldType " +
+    const char* type = Spec::kAttrs[i].type == AttrType::kFloat ? "float32" : "int32";
+    if (f.data == nullptr || f.length < 1) return std::string("plugin field '") + f.name + "' has no value";
+    if (!field_value(f, &values[i]))
+      return std::string("plugin field '") + f.name + "' must be " + type + " (PluginFieldType " +
              std::to_string(static_cast<int>(f.type)) + " given)";
     found[i] = true;
   }
-  for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i)
-    if (Spec::kAttrs[i].required && !found[i])
-      return name + ": missing required plugin field '" + Spec::kAttrs[i].name + "' (float32)";
-  return {};
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (Spec::kAttrs[i].required() && !found[i])
+      return std::string("missing required plugin field '") + Spec::kAttrs[i].name + "'";
+  return check_attrs<Spec>(values.data());
 }
 
 // ---- dtypes, formats, shapes -----------------------------------------------------
 
-inline bool to_dtype(nv::DataType t, DType* out) {
-  switch (t) {
-    case nv::DataType::kFLOAT: *out = DType::kFloat32; return true;
-    case nv::DataType::kHALF: *out = DType::kFloat16; return true;
-    case nv::DataType::kINT32: *out = DType::kInt32; return true;
-#if NV_TENSORRT_MAJOR >= 10
-    // TensorRT 8.6 has no 64-bit integer tensors: there int64 ops (zero_out)
-    // accept int32 only.
-    case nv::DataType::kINT64: *out = DType::kInt64; return true;
-#endif
-    default: return false;
+// kINT64 where the headers have it (TensorRT 9.3 on); 8.6 has no 64-bit
+// integer tensors, so there int64 ops (zero_out) take int32 only.
+template <class D, class = void>
+struct HasInt64 : std::false_type {};
+template <class D>
+struct HasInt64<D, std::void_t<decltype(D::kINT64)>> : std::true_type {};
+
+template <class D = nv::DataType>  // a template, so that D::kINT64 is looked up only where it exists
+bool to_dtype(D t, DType* out) {
+  if (t == D::kFLOAT) *out = DType::kFloat32;
+  else if (t == D::kHALF) *out = DType::kFloat16;
+  else if (t == D::kINT32) *out = DType::kInt32;
+  else if constexpr (HasInt64<D>::value) {
+    if (t != D::kINT64) return false;
+    *out = DType::kInt64;
+  } else {
+    return false;
   }
+  return true;
 }
 
-template <class Spec>
-bool supports_dtype(nv::DataType t) {
-  DType d;
-  return to_dtype(t, &d) && Spec::supports(d);
-}
-
-// The rule of every opforge plugin: linear format; input 0 in the op's dtype
-// set; every other input and the output of input 0's dtype.
+// Linear format; input 0 in the spec's dtypes; every other tensor of its dtype.
 template <class Spec>
 bool supports_io(int32_t pos, const nv::PluginTensorDesc& desc, const nv::PluginTensorDesc& first,
                  int32_t nb_inputs, int32_t nb_outputs) {
-  if (nb_inputs != Spec::kNumInputs || nb_outputs != 1) return false;
-  if (pos < 0 || pos >= nb_inputs + nb_outputs) return false;
-  if (desc.format != nv::TensorFormat::kLINEAR) return false;
-  if (pos == 0) return supports_dtype<Spec>(desc.type);
+  DType t;
+  if (nb_inputs != static_cast<int32_t>(Spec::kInputs.size()) || nb_outputs != 1) return false;
+  if (pos < 0 || pos >= nb_inputs + nb_outputs || desc.format != nv::TensorFormat::kLINEAR) return false;
+  if (pos == 0) return to_dtype(desc.type, &t) && Spec::kDTypes.has(t);
   return desc.type == first.type;
 }
 
-template <class Spec>
-bool check_io_count(int32_t nb_inputs, int32_t nb_outputs) noexcept {
-  if (nb_inputs == Spec::kNumInputs && nb_outputs == 1) return true;
-  guarded<Spec>("check_io_count", 0, [&] {
-    log_error(std::string(plugin_name<Spec>()) + ": expected " +
-                    std::to_string(Spec::kNumInputs) + " input(s) and 1 output, got " +
-                    std::to_string(nb_inputs) + " and " + std::to_string(nb_outputs));
-    return 0;
-  });
-  return false;
+// A size TensorRT may not know yet (-1 while building): unknown matches any.
+struct Extent {
+  int64_t v;
+  bool operator==(Extent o) const { return v < 0 || o.v < 0 || v == o.v; }
+  friend std::ostream& operator<<(std::ostream& os, Extent e) { return os << e.v; }
+};
+struct Shape {
+  const nv::Dims* d;
+  int rank;
+  Extent operator[](int i) const { return {d->d[i]}; }
+};
+
+// The inputs' count, dtypes and shape relations, as far as they are known:
+// "" or the reason. Desc: PluginTensorDesc, or DynamicPluginTensorDesc.
+template <class Spec, class Desc>
+std::string check_inputs(const Desc* in, int32_t nb_inputs, int32_t nb_outputs) {
+  constexpr std::size_t n = Spec::kInputs.size();
+  if (nb_inputs != static_cast<int32_t>(n) || nb_outputs != 1)
+    return "expected " + std::to_string(n) + " input(s) and 1 output, got " + std::to_string(nb_inputs) + " and " +
+           std::to_string(nb_outputs);
+  DType types[n];
+  Shape shapes[n];
+  for (std::size_t i = 0; i < n; ++i) {
+    const nv::PluginTensorDesc& d = [&]() -> const nv::PluginTensorDesc& {
+      if constexpr (std::is_same_v<Desc, nv::PluginTensorDesc>) return in[i];
+      else return in[i].desc;
+    }();
+    if (!to_dtype(d.type, &types[i]))
+      return std::string(Spec::kInputs[i]) + " has unsupported TensorRT dtype " +
+             std::to_string(static_cast<int>(d.type));
+    shapes[i] = {&d.dims, d.dims.nbDims};
+  }
+  std::string err = check_dtypes<Spec>(types);
+  return err.empty() ? check_shapes<Spec>(shapes) : err;
 }
 
 // ---- enqueue -------------------------------------------------------------------
 
 template <class Spec>
-int32_t run(const AttrValues<Spec>& attrs, const nv::PluginTensorDesc* input_desc,
-            const void* const* inputs, void* const* outputs, cudaStream_t stream) noexcept {
-  static_assert(Spec::kNumInputs >= 1 && Spec::kNumInputs <= kMaxInputs, "1..kMaxInputs inputs");
+int32_t run(const AttrValues<Spec>& attrs, const nv::PluginTensorDesc* input_desc, const void* const* inputs,
+            void* const* outputs, cudaStream_t stream) noexcept {
   return guarded<Spec>("enqueue", int32_t{1}, [&]() -> int32_t {
-    DType t;
-    if (!to_dtype(input_desc[0].type, &t)) {
-      log_error(std::string(plugin_name<Spec>()) + ": unsupported TensorRT dtype " +
-                      std::to_string(static_cast<int>(input_desc[0].type)));
-      return 1;
-    }
-    int64_t extents[Spec::kNumInputs][nv::Dims::MAX_DIMS];
-    Dims dims[Spec::kNumInputs];
-    for (int i = 0; i < Spec::kNumInputs; ++i) {
+    constexpr std::size_t n = Spec::kInputs.size();
+    if (!passes<Spec>(check_inputs<Spec>(input_desc, n, 1))) return 1;
+    int64_t extents[n][nv::Dims::MAX_DIMS];
+    Args args{};
+    for (std::size_t i = 0; i < n; ++i) {
       const nv::Dims& d = input_desc[i].dims;
       for (int32_t k = 0; k < d.nbDims; ++k) extents[i][k] = d.d[k];
-      dims[i] = Dims{extents[i], d.nbDims};
+      args.dims[i] = Dims{extents[i], d.nbDims};
+      args.inputs[i] = inputs[i];
     }
-    const std::string err = Spec::enqueue(attrs.data(), t, dims, inputs, outputs, stream);
-    if (err.empty()) return 0;
-    log_error(std::string(plugin_name<Spec>()) + ": " + err);
-    return 1;
+    to_dtype(input_desc[0].type, &args.dtype);
+    args.output = outputs[0];
+    args.numel = args.dims[Spec::kOutput.like].numel();
+    std::copy(attrs.begin(), attrs.end(), args.attrs);
+    const char* err = Spec::cuda(args, stream);
+    return passes<Spec>(err ? std::string("CUDA kernel launch failed: ") + err : "") ? 0 : 1;
   });
 }
 

@@ -1,6 +1,6 @@
 // The generic IPluginV2DynamicExt plugin and its IPluginCreator, for TensorRT
 // before 10 (8.6: Triton 23.05). The plugin serializes its attributes itself:
-// Spec::kAttrs.size() float32 values, in kAttrs order.
+// 4 bytes per attribute (float32 or int32), in kAttrs order.
 #pragma once
 
 #include "tensorrt/plugin_common.h"
@@ -32,11 +32,9 @@ class PluginV2 final : public nv::IPluginV2DynamicExt {
   int32_t initialize() noexcept override { return 0; }
   void terminate() noexcept override {}
 
-  size_t getSerializationSize() const noexcept override { return sizeof(float) * attrs_.size(); }
+  size_t getSerializationSize() const noexcept override { return 4 * attrs_.size(); }
 
-  void serialize(void* buffer) const noexcept override {
-    if (!attrs_.empty()) std::memcpy(buffer, attrs_.data(), sizeof(float) * attrs_.size());
-  }
+  void serialize(void* buffer) const noexcept override { to_words<Spec>(attrs_, static_cast<char*>(buffer)); }
 
   void destroy() noexcept override { delete this; }
 
@@ -66,8 +64,8 @@ class PluginV2 final : public nv::IPluginV2DynamicExt {
                                     nv::IExprBuilder& /*builder*/) noexcept override {
     // No error return here: a wrong input count is reported by
     // supportsFormatCombination (no format fits) and configurePlugin.
-    if (nb_inputs < 1) return nv::DimsExprs{};
-    return inputs[0];
+    if (nb_inputs != static_cast<int32_t>(Spec::kInputs.size())) return nv::DimsExprs{};
+    return inputs[Spec::kOutput.like];
   }
 
   bool supportsFormatCombination(int32_t pos, const nv::PluginTensorDesc* in_out, int32_t nb_inputs,
@@ -77,10 +75,11 @@ class PluginV2 final : public nv::IPluginV2DynamicExt {
     });
   }
 
-  void configurePlugin(const nv::DynamicPluginTensorDesc* /*in*/, int32_t nb_inputs,
-                       const nv::DynamicPluginTensorDesc* /*out*/,
-                       int32_t nb_outputs) noexcept override {
-    check_io_count<Spec>(nb_inputs, nb_outputs);
+  // IPluginV2DynamicExt's configurePlugin cannot fail: a wrong input is
+  // logged here, and enqueue refuses it.
+  void configurePlugin(const nv::DynamicPluginTensorDesc* in, int32_t nb_inputs,
+                       const nv::DynamicPluginTensorDesc* /*out*/, int32_t nb_outputs) noexcept override {
+    guarded<Spec>("configurePlugin", false, [&] { return passes<Spec>(check_inputs<Spec>(in, nb_inputs, nb_outputs)); });
   }
 
   size_t getWorkspaceSize(const nv::PluginTensorDesc* /*inputs*/, int32_t /*nb_inputs*/,
@@ -109,23 +108,19 @@ class PluginV2 final : public nv::IPluginV2DynamicExt {
 template <class Spec>
 class CreatorV2 final : public nv::IPluginCreator {
  public:
-  CreatorV2() { field_names<Spec>(field_names_, fc_); }
+  CreatorV2() { describe_fields<Spec>(field_names_, fc_, nullptr); }
 
   const char* getPluginName() const noexcept override { return plugin_name<Spec>(); }
   const char* getPluginVersion() const noexcept override { return kPluginVersion; }
   const nv::PluginFieldCollection* getFieldNames() noexcept override { return &fc_; }
 
-  // A missing required field logs the reason and returns nullptr.
+  // A missing, mistyped or out-of-range field logs the reason and returns nullptr.
   nv::IPluginV2* createPlugin(const char* /*name*/,
                               const nv::PluginFieldCollection* fc) noexcept override {
     return guarded<Spec>("createPlugin", static_cast<nv::IPluginV2*>(nullptr),
                          [&]() -> nv::IPluginV2* {
                            AttrValues<Spec> attrs{};
-                           const std::string err = parse_fields<Spec>(fc, attrs);
-                           if (!err.empty()) {
-                             log_error(err);
-                             return nullptr;
-                           }
+                           if (!passes<Spec>(parse_fields<Spec>(fc, attrs))) return nullptr;
                            return new PluginV2<Spec>(attrs, namespace_);
                          });
   }
@@ -134,16 +129,14 @@ class CreatorV2 final : public nv::IPluginCreator {
                                    size_t length) noexcept override {
     return guarded<Spec>("deserializePlugin", static_cast<nv::IPluginV2*>(nullptr),
                          [&]() -> nv::IPluginV2* {
-                           AttrValues<Spec> attrs{};
-                           if (length != sizeof(float) * attrs.size() ||
-                               (length > 0 && data == nullptr)) {
-                             log_error(std::string(plugin_name<Spec>()) +
-                                       ": serialized plugin has " + std::to_string(length) +
-                                       " bytes, expected " +
-                                       std::to_string(sizeof(float) * attrs.size()));
+                           const std::size_t expected = 4 * Spec::kAttrs.size();
+                           if (length != expected || (length > 0 && data == nullptr)) {
+                             passes<Spec>("serialized plugin has " + std::to_string(length) +
+                                          " bytes, expected " + std::to_string(expected));
                              return nullptr;
                            }
-                           if (length > 0) std::memcpy(attrs.data(), data, length);
+                           const auto attrs = from_words<Spec>(static_cast<const char*>(data));
+                           if (!passes<Spec>(check_attrs<Spec>(attrs.data()))) return nullptr;
                            return new PluginV2<Spec>(attrs, namespace_);
                          });
   }

@@ -43,16 +43,18 @@ class PluginV3 final : public nv::IPluginV3,
   const char* getPluginNamespace() const noexcept override { return kPluginNamespace; }
 
   // IPluginV3OneBuild
-  int32_t configurePlugin(const nv::DynamicPluginTensorDesc* /*in*/, int32_t nb_inputs,
-                          const nv::DynamicPluginTensorDesc* /*out*/,
-                          int32_t nb_outputs) noexcept override {
-    return check_io_count<Spec>(nb_inputs, nb_outputs) ? 0 : -1;
+  // Shapes and dtypes as far as the build knows them: a bad network fails to build.
+  int32_t configurePlugin(const nv::DynamicPluginTensorDesc* in, int32_t nb_inputs,
+                          const nv::DynamicPluginTensorDesc* /*out*/, int32_t nb_outputs) noexcept override {
+    return guarded<Spec>("configurePlugin", -1, [&] {
+      return passes<Spec>(check_inputs<Spec>(in, nb_inputs, nb_outputs)) ? 0 : -1;
+    });
   }
 
   int32_t getOutputDataTypes(nv::DataType* output_types, int32_t nb_outputs,
                              const nv::DataType* input_types,
                              int32_t nb_inputs) const noexcept override {
-    if (!check_io_count<Spec>(nb_inputs, nb_outputs)) return -1;
+    if (nb_inputs != static_cast<int32_t>(Spec::kInputs.size()) || nb_outputs != 1) return -1;
     output_types[0] = input_types[0];
     return 0;
   }
@@ -61,8 +63,8 @@ class PluginV3 final : public nv::IPluginV3,
                           const nv::DimsExprs* /*shape_inputs*/, int32_t /*nb_shape_inputs*/,
                           nv::DimsExprs* outputs, int32_t nb_outputs,
                           nv::IExprBuilder& /*builder*/) noexcept override {
-    if (!check_io_count<Spec>(nb_inputs, nb_outputs)) return -1;
-    outputs[0] = inputs[0];
+    if (nb_inputs != static_cast<int32_t>(Spec::kInputs.size()) || nb_outputs != 1) return -1;
+    outputs[0] = inputs[Spec::kOutput.like];
     return 0;
   }
 
@@ -76,9 +78,11 @@ class PluginV3 final : public nv::IPluginV3,
   int32_t getNbOutputs() const noexcept override { return 1; }
 
   // IPluginV3OneRuntime
-  int32_t onShapeChange(const nv::PluginTensorDesc* /*in*/, int32_t nb_inputs,
-                        const nv::PluginTensorDesc* /*out*/, int32_t nb_outputs) noexcept override {
-    return check_io_count<Spec>(nb_inputs, nb_outputs) ? 0 : -1;
+  int32_t onShapeChange(const nv::PluginTensorDesc* in, int32_t nb_inputs, const nv::PluginTensorDesc* /*out*/,
+                        int32_t nb_outputs) noexcept override {
+    return guarded<Spec>("onShapeChange", -1, [&] {
+      return passes<Spec>(check_inputs<Spec>(in, nb_inputs, nb_outputs)) ? 0 : -1;
+    });
   }
 
   int32_t enqueue(const nv::PluginTensorDesc* input_desc, const nv::PluginTensorDesc* /*output_desc*/,
@@ -92,15 +96,14 @@ class PluginV3 final : public nv::IPluginV3,
   }
 
   const nv::PluginFieldCollection* getFieldsToSerialize() noexcept override {
-    for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i)
-      fields_[i] = nv::PluginField(Spec::kAttrs[i].name, &attrs_[i], nv::PluginFieldType::kFLOAT32, 1);
-    fc_.nbFields = static_cast<int32_t>(fields_.size());
-    fc_.fields = fields_.data();
+    to_words<Spec>(attrs_, words_.data());
+    describe_fields<Spec>(fields_, fc_, words_.data());
     return &fc_;
   }
 
  private:
   AttrValues<Spec> attrs_;
+  std::array<char, 4 * Spec::kAttrs.size()> words_{};
   std::array<nv::PluginField, Spec::kAttrs.size()> fields_{};
   nv::PluginFieldCollection fc_{};
 };
@@ -108,24 +111,20 @@ class PluginV3 final : public nv::IPluginV3,
 template <class Spec>
 class CreatorV3 final : public nv::IPluginCreatorV3One {
  public:
-  CreatorV3() { field_names<Spec>(field_names_, fc_); }
+  CreatorV3() { describe_fields<Spec>(field_names_, fc_, nullptr); }
 
   const char* getPluginName() const noexcept override { return plugin_name<Spec>(); }
   const char* getPluginVersion() const noexcept override { return kPluginVersion; }
   const char* getPluginNamespace() const noexcept override { return kPluginNamespace; }
   const nv::PluginFieldCollection* getFieldNames() noexcept override { return &fc_; }
 
-  // A missing required field logs the reason and returns nullptr.
+  // A missing, mistyped or out-of-range field logs the reason and returns nullptr.
   nv::IPluginV3* createPlugin(const char* /*name*/, const nv::PluginFieldCollection* fc,
                               nv::TensorRTPhase /*phase*/) noexcept override {
     return guarded<Spec>("createPlugin", static_cast<nv::IPluginV3*>(nullptr),
                          [&]() -> nv::IPluginV3* {
                            AttrValues<Spec> attrs{};
-                           const std::string err = parse_fields<Spec>(fc, attrs);
-                           if (!err.empty()) {
-                             log_error(err);
-                             return nullptr;
-                           }
+                           if (!passes<Spec>(parse_fields<Spec>(fc, attrs))) return nullptr;
                            return new PluginV3<Spec>(attrs);
                          });
   }

@@ -20,12 +20,13 @@ struct Clip {
 
 }  // namespace
 
-const char* cuda(DType t, const void* x, void* y, int64_t n, float lo, float hi, Stream stream) {
-  if (n == 0) return nullptr;
-  if (t == DType::kFloat32)
-    map1(static_cast<const float*>(x), static_cast<float*>(y), n, Clip{lo, hi}, stream);
-  else if (t == DType::kFloat16)
-    map1(static_cast<const __half*>(x), static_cast<__half*>(y), n, Clip{lo, hi}, stream);
+const char* Spec::cuda(const Args& a, Stream stream) {
+  const Clip clip{a.attr(0), a.attr(1)};
+  if (a.numel == 0) return nullptr;
+  if (a.dtype == DType::kFloat32)
+    map1(a.in<float>(0), a.out<float>(), a.numel, clip, stream);
+  else if (a.dtype == DType::kFloat16)
+    map1(a.in<__half>(0), a.out<__half>(), a.numel, clip, stream);
   return launch_error();
 }
 

@@ -1,21 +1,19 @@
-// clip: y = min(max(x, lo), hi), elementwise; NaN stays NaN.
+// clip: y = min(max(x, lo), hi), elementwise; NaN stays NaN, and lo > hi gives hi.
 #pragma once
 
-#include <string>
-
-#include "opforge/checks.h"
-#include "opforge/kernel_api.h"
+#include "opforge/op_spec.h"
 
 namespace opforge::clip {
 
-constexpr const char* kName = "clip";
-constexpr const char* kDTypes = "float32, float16";
-inline bool supports(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
-
-inline std::string validate(DType x) { return check_dtype(kName, "x", x, supports, kDTypes); }
-
-void cpu(DType t, const void* x, void* y, int64_t n, float lo, float hi);
-// Returns nullptr on success, else CUDA's error string.
-const char* cuda(DType t, const void* x, void* y, int64_t n, float lo, float hi, Stream stream);
+struct Spec : SpecBase {
+  static constexpr const char* kName = "clip";
+  static constexpr DTypes kDTypes{DType::kFloat32, DType::kFloat16};
+  static constexpr std::array<const char*, 1> kInputs{"x"};
+  static constexpr std::array<Attr, 2> kAttrs{float_attr("lo"), float_attr("hi")};
+  static constexpr double kSelftestAttrs[] = {-1.5, 2.5};
+  static void cpu(const Args& a);
+  static const char* cuda(const Args& a, Stream stream);
+};
+OPFORGE_OP(Spec)
 
 }  // namespace opforge::clip

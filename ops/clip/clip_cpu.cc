@@ -15,16 +15,18 @@ inline float clip_one(float v, float lo, float hi) {
 
 }  // namespace
 
-void cpu(DType t, const void* x, void* y, int64_t n, float lo, float hi) {
-  if (t == DType::kFloat32) {
-    const float* in = static_cast<const float*>(x);
-    float* out = static_cast<float*>(y);
+void Spec::cpu(const Args& a) {
+  const int64_t n = a.numel;
+  const float lo = a.attr(0), hi = a.attr(1);
+  if (a.dtype == DType::kFloat32) {
+    const float* in = a.in<float>(0);
+    float* out = a.out<float>();
     parallel_for(n, kParallelGrain, [=](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) out[i] = clip_one(in[i], lo, hi);
     });
-  } else if (t == DType::kFloat16) {
-    const uint16_t* in = static_cast<const uint16_t*>(x);
-    uint16_t* out = static_cast<uint16_t*>(y);
+  } else if (a.dtype == DType::kFloat16) {
+    const uint16_t* in = a.in<uint16_t>(0);
+    uint16_t* out = a.out<uint16_t>();
     parallel_for(n, kParallelGrain, [=](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) out[i] = float_to_half(clip_one(half_to_float(in[i]), lo, hi));
     });

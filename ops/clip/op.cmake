@@ -1,8 +1,1 @@
-opforge_op(clip
-  KERNELS     clip_cpu.cc
-  CUDA        clip.cu
-  TORCH       torch.cc
-  TENSORFLOW  tensorflow.cc
-  ONNXRUNTIME onnxruntime.cc
-  TENSORRT    tensorrt.cc
-  SELFTEST    selftest.cc)
+opforge_op(clip SPEC clip.h KERNELS clip_cpu.cc CUDA clip.cu)

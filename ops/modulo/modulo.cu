@@ -14,13 +14,12 @@ struct Mod {
 
 }  // namespace
 
-const char* cuda(DType t, const void* a, const void* b, void* y, int64_t n, Stream stream) {
-  if (n == 0) return nullptr;
-  if (t == DType::kFloat32)
-    map2(static_cast<const float*>(a), static_cast<const float*>(b), static_cast<float*>(y), n, Mod{}, stream);
-  else if (t == DType::kInt32)
-    map2(static_cast<const int32_t*>(a), static_cast<const int32_t*>(b), static_cast<int32_t*>(y), n, Mod{},
-         stream);
+const char* Spec::cuda(const Args& a, Stream stream) {
+  if (a.numel == 0) return nullptr;
+  if (a.dtype == DType::kFloat32)
+    map2(a.in<float>(0), a.in<float>(1), a.out<float>(), a.numel, Mod{}, stream);
+  else if (a.dtype == DType::kInt32)
+    map2(a.in<int32_t>(0), a.in<int32_t>(1), a.out<int32_t>(), a.numel, Mod{}, stream);
   return launch_error();
 }
 

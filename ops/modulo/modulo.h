@@ -3,34 +3,19 @@
 // undefined in C and would raise SIGFPE, killing the serving process).
 #pragma once
 
-#include <string>
-
-#include "opforge/checks.h"
-#include "opforge/kernel_api.h"
+#include "opforge/op_spec.h"
 
 namespace opforge::modulo {
 
-constexpr const char* kName = "modulo";
-constexpr const char* kDTypes = "float32, int32";
-inline bool supports(DType t) { return t == DType::kFloat32 || t == DType::kInt32; }
-
-inline std::string validate_dtypes(DType a, DType b) {
-  std::string err = check_dtype(kName, "a", a, supports, kDTypes);
-  if (err.empty() && a != b)
-    err = std::string(kName) + ": a and b must have the same dtype, got " + dtype_name(a) +
-          " and " + dtype_name(b);
-  return err;
-}
-
-inline std::string validate(DType a, DType b, Dims da, Dims db) {
-  std::string err = validate_dtypes(a, b);
-  if (err.empty() && !same_dims(da, db))
-    err = std::string(kName) + ": a and b must have the same shape, got " + dims_str(da) +
-          " and " + dims_str(db);
-  return err;
-}
-
-void cpu(DType t, const void* a, const void* b, void* y, int64_t n);
-const char* cuda(DType t, const void* a, const void* b, void* y, int64_t n, Stream stream);
+struct Spec : SpecBase {
+  static constexpr const char* kName = "modulo";
+  static constexpr DTypes kDTypes{DType::kFloat32, DType::kInt32};
+  static constexpr std::array<const char*, 2> kInputs{"a", "b"};
+  static constexpr std::array<Relation, 1> kRelations{same_shape(0, 1)};
+  static constexpr bool kSelftestSmallInts = true;  // zero divisors, -1 and INT_MIN
+  static void cpu(const Args& a);
+  static const char* cuda(const Args& a, Stream stream);
+};
+OPFORGE_OP(Spec)
 
 }  // namespace opforge::modulo

@@ -1,8 +1,1 @@
-opforge_op(modulo
-  KERNELS     modulo_cpu.cc
-  CUDA        modulo.cu
-  TORCH       torch.cc
-  TENSORFLOW  tensorflow.cc
-  ONNXRUNTIME onnxruntime.cc
-  TENSORRT    tensorrt.cc
-  SELFTEST    selftest.cc)
+opforge_op(modulo SPEC modulo.h KERNELS modulo_cpu.cc CUDA modulo.cu)

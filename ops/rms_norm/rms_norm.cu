@@ -140,15 +140,14 @@ void launch(const T* x, const T* w, T* y, int64_t rows, int64_t cols, float eps,
 
 }  // namespace
 
-const char* cuda(DType t, const void* x, const void* weight, void* y, int64_t rows, int64_t cols,
-                 float epsilon, Stream stream) {
+const char* Spec::cuda(const Args& a, Stream stream) {
+  const int64_t rows = a.rows(0), cols = a.cols(0);
+  const float eps = a.attr(0);
   if (rows == 0 || cols == 0) return nullptr;
-  if (t == DType::kFloat32)
-    launch(static_cast<const float*>(x), static_cast<const float*>(weight), static_cast<float*>(y), rows, cols,
-           epsilon, stream);
-  else if (t == DType::kFloat16)
-    launch(static_cast<const __half*>(x), static_cast<const __half*>(weight), static_cast<__half*>(y), rows,
-           cols, epsilon, stream);
+  if (a.dtype == DType::kFloat32)
+    launch(a.in<float>(0), a.in<float>(1), a.out<float>(), rows, cols, eps, stream);
+  else if (a.dtype == DType::kFloat16)
+    launch(a.in<__half>(0), a.in<__half>(1), a.out<__half>(), rows, cols, eps, stream);
   return launch_error();
 }
 

@@ -33,14 +33,12 @@ void run(const T* x, const T* w, T* y, int64_t rows, int64_t cols, float eps) {
 
 }  // namespace
 
-void cpu(DType t, const void* x, const void* weight, void* y, int64_t rows, int64_t cols,
-         float epsilon) {
-  if (t == DType::kFloat32)
-    run(static_cast<const float*>(x), static_cast<const float*>(weight), static_cast<float*>(y),
-        rows, cols, epsilon);
-  else if (t == DType::kFloat16)
-    run(static_cast<const uint16_t*>(x), static_cast<const uint16_t*>(weight),
-        static_cast<uint16_t*>(y), rows, cols, epsilon);
+void Spec::cpu(const Args& a) {
+  const float eps = a.attr(0);
+  if (a.dtype == DType::kFloat32)
+    run(a.in<float>(0), a.in<float>(1), a.out<float>(), a.rows(0), a.cols(0), eps);
+  else if (a.dtype == DType::kFloat16)
+    run(a.in<uint16_t>(0), a.in<uint16_t>(1), a.out<uint16_t>(), a.rows(0), a.cols(0), eps);
 }
 
 }  // namespace opforge::rms_norm

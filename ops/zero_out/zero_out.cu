@@ -43,12 +43,12 @@ void launch(const T* x, T* y, int64_t n, Stream stream) {
 
 }  // namespace
 
-const char* cuda(DType t, const void* x, void* y, int64_t n, Stream stream) {
-  if (n == 0) return nullptr;
-  if (t == DType::kInt32)
-    launch(static_cast<const int32_t*>(x), static_cast<int32_t*>(y), n, stream);
-  else if (t == DType::kInt64)
-    launch(static_cast<const int64_t*>(x), static_cast<int64_t*>(y), n, stream);
+const char* Spec::cuda(const Args& a, Stream stream) {
+  if (a.numel == 0) return nullptr;
+  if (a.dtype == DType::kInt32)
+    launch(a.in<int32_t>(0), a.out<int32_t>(), a.numel, stream);
+  else if (a.dtype == DType::kInt64)
+    launch(a.in<int64_t>(0), a.out<int64_t>(), a.numel, stream);
   return launch_error();
 }
 

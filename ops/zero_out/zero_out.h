@@ -1,20 +1,18 @@
 // zero_out: keeps the first element (row-major) of x, sets all others to 0.
 #pragma once
 
-#include <string>
-
-#include "opforge/checks.h"
-#include "opforge/kernel_api.h"
+#include "opforge/op_spec.h"
 
 namespace opforge::zero_out {
 
-constexpr const char* kName = "zero_out";
-constexpr const char* kDTypes = "int32, int64";
-inline bool supports(DType t) { return t == DType::kInt32 || t == DType::kInt64; }
-
-inline std::string validate(DType x) { return check_dtype(kName, "x", x, supports, kDTypes); }
-
-void cpu(DType t, const void* x, void* y, int64_t n);
-const char* cuda(DType t, const void* x, void* y, int64_t n, Stream stream);
+struct Spec : SpecBase {
+  static constexpr const char* kName = "zero_out";
+  static constexpr DTypes kDTypes{DType::kInt32, DType::kInt64};
+  static constexpr std::array<const char*, 1> kInputs{"x"};
+  static constexpr bool kSelftestReadsOneElement = true;  // for the bandwidth: x[0] alone
+  static void cpu(const Args& a);
+  static const char* cuda(const Args& a, Stream stream);
+};
+OPFORGE_OP(Spec)
 
 }  // namespace opforge::zero_out

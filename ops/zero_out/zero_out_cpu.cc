@@ -18,11 +18,11 @@ void run(const T* x, T* y, int64_t n) {
 
 }  // namespace
 
-void cpu(DType t, const void* x, void* y, int64_t n) {
-  if (t == DType::kInt32)
-    run(static_cast<const int32_t*>(x), static_cast<int32_t*>(y), n);
-  else if (t == DType::kInt64)
-    run(static_cast<const int64_t*>(x), static_cast<int64_t*>(y), n);
+void Spec::cpu(const Args& a) {
+  if (a.dtype == DType::kInt32)
+    run(a.in<int32_t>(0), a.out<int32_t>(), a.numel);
+  else if (a.dtype == DType::kInt64)
+    run(a.in<int64_t>(0), a.out<int64_t>(), a.numel);
 }
 
 }  // namespace opforge::zero_out

@@ -62,6 +62,12 @@ def _selftest(args: argparse.Namespace) -> int:
     return main(args.dir, [f for f, on in (("--no-huge", args.no_huge), ("--no-bandwidth", args.no_bandwidth)) if on])
 
 
+def _new(args: argparse.Namespace) -> int:
+    from .new_op import main
+
+    return main(args.name, args.ops)
+
+
 def _deploy(args: argparse.Namespace) -> int:
     from .deploy import main
 
@@ -102,6 +108,13 @@ def parser() -> argparse.ArgumentParser:
                    help="a CUDA toolkit of the release's CUDA major (default: CUDA_HOME, else one provisioned into "
                         "~/.cache/opforge/cuda); 'none' builds CPU-only libraries")
     b.set_defaults(run=_build)
+
+    n = sub.add_parser("new", help="create an op folder (spec, CPU and CUDA kernels, numpy reference) that builds "
+                                   "and passes the tests as generated, and list it in the ops folder's ops.cmake")
+    n.add_argument("name", help="the op's snake_case name, e.g. fused_gelu")
+    n.add_argument("--ops", default="ops", metavar="DIR",
+                   help="the ops folder (default ./ops); created with its ops.cmake when new")
+    n.set_defaults(run=_new)
 
     d = sub.add_parser("deploy", help="copy a release folder's libraries into a model repository, add "
                                       "model_operations to the models that need them, write the launch file")

@@ -27,4 +27,40 @@ inline const char* dtype_name(DType t) {
   return "unknown";
 }
 
+constexpr int kMaxInputs = 8;
+constexpr int kMaxAttrs = 8;
+
+// A framework-neutral view of a tensor's shape.
+struct Dims {
+  const int64_t* data;
+  int rank;
+  int64_t operator[](int i) const { return data[i]; }
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < rank; ++i) n *= data[i];
+    return n;
+  }
+};
+
+// One call of an op's kernel, as every adapter hands it over: contiguous
+// inputs of one dtype, the output (the shape of input Spec::kOutput.like),
+// and the attributes in Spec::kAttrs order (int attributes as exact doubles).
+struct Args {
+  DType dtype;
+  const void* inputs[kMaxInputs];
+  Dims dims[kMaxInputs];
+  void* output;
+  int64_t numel;  // elements of the output
+  double attrs[kMaxAttrs];
+
+  template <typename T>
+  const T* in(int i) const { return static_cast<const T*>(inputs[i]); }
+  template <typename T>
+  T* out() const { return static_cast<T*>(output); }
+  float attr(int i) const { return static_cast<float>(attrs[i]); }
+  // Input i seen as [rows, cols] over its last axis.
+  int64_t cols(int i) const { return dims[i].rank ? dims[i][dims[i].rank - 1] : 1; }
+  int64_t rows(int i) const { return cols(i) ? dims[i].numel() / cols(i) : 0; }
+};
+
 }  // namespace opforge

@@ -1,23 +1,17 @@
-#include <cuda_runtime.h>
-
 #include "opforge/cuda_launch.cuh"
 #include "scale.h"
 
 namespace myops::scale {
-namespace {
 
 __global__ void scale_kernel(const float* x, float* y, int64_t n, float alpha) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x)
     y[i] = x[i] * alpha;
 }
 
-}  // namespace
-
-const char* cuda(const float* x, float* y, int64_t n, float alpha, opforge::Stream stream) {
-  if (n == 0) return nullptr;
-  scale_kernel<<<opforge::elementwise_grid(n), opforge::kBlock, 0, stream>>>(x, y, n, alpha);
-  return opforge::launch_error();
+const char* Spec::cuda(const Args& a, Stream stream) {
+  if (a.numel == 0) return nullptr;
+  scale_kernel<<<elementwise_grid(a.numel), kBlock, 0, stream>>>(a.in<float>(0), a.out<float>(), a.numel, a.attr(0));
+  return launch_error();
 }
 
 }  // namespace myops::scale

@@ -1,20 +1,18 @@
 // scale: y = x * alpha (float32). A minimal op outside the opforge tree.
 #pragma once
 
-#include <string>
-
-#include "opforge/checks.h"
-#include "opforge/kernel_api.h"
+#include "opforge/op_spec.h"
 
 namespace myops::scale {
-
-using opforge::DType;
-constexpr const char* kName = "scale";
-constexpr const char* kDTypes = "float32";
-inline bool supports(DType t) { return t == DType::kFloat32; }
-inline std::string validate(DType x) { return opforge::check_dtype(kName, "x", x, supports, kDTypes); }
-
-void cpu(const float* x, float* y, int64_t n, float alpha);
-const char* cuda(const float* x, float* y, int64_t n, float alpha, opforge::Stream stream);
+using namespace opforge;
+struct Spec : SpecBase {
+  static constexpr const char* kName = "scale";
+  static constexpr DTypes kDTypes{DType::kFloat32};
+  static constexpr std::array<const char*, 1> kInputs{"x"};
+  static constexpr std::array<Attr, 1> kAttrs{float_attr("alpha")};
+  static void cpu(const Args& a);
+  static const char* cuda(const Args& a, Stream stream);
+};
+OPFORGE_OP(Spec)
 
 }  // namespace myops::scale

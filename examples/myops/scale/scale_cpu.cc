@@ -2,8 +2,8 @@
 
 namespace myops::scale {
 
-void cpu(const float* x, float* y, int64_t n, float alpha) {
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * alpha;
+void Spec::cpu(const Args& a) {
+  for (int64_t i = 0; i < a.numel; ++i) a.out<float>()[i] = a.in<float>(0)[i] * a.attr(0);
 }
 
 }  // namespace myops::scale

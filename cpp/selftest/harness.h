@@ -1,9 +1,8 @@
 // The framework-free GPU self-test: each op's CUDA kernel against its own
 // CPU kernel, on the same inputs, with nothing but the CUDA runtime.
 //
-// An op takes part with a selftest.cc in its folder (op.cmake: SELFTEST
-// selftest.cc) holding one OPFORGE_SELFTEST(op) { ... } block that calls
-// h.run(...) once per dtype and shape. The harness owns everything else:
+// Every op takes part: adapter.h derives its cases from the op's spec and
+// calls h.run(...) once per dtype and shape. The harness owns everything else:
 // inputs (random, with NaN/Inf/zero where the dtype has them), a misaligned
 // copy, sizes above 2^31 elements where memory allows, the comparison, the
 // bandwidth next to cudaMemcpy, and the report.
@@ -39,10 +38,14 @@ struct Run {
 
 class Harness {
  public:
-  // The standard sizes of an elementwise op: 0, 1, 31 and 1,000,003 elements.
-  static const std::vector<int64_t>& sizes();
-  // A size above 2^31 elements: the 32-bit index boundary.
-  static int64_t huge();
+  // The standard shapes of an elementwise op: 0, 1, 31 and 1,000,003
+  // elements; of an op over the last axis, [rows, cols] from one row or
+  // column to rows of 65537; then those of the bandwidth table; and one above
+  // 2^31 elements, the 32-bit index boundary.
+  using Shapes = std::vector<std::vector<int64_t>>;
+  static const Shapes& shapes(bool rows);
+  static const Shapes& bandwidth_shapes(bool rows);
+  static std::vector<int64_t> huge(bool rows);
 
   // Runs the case as given, then (when it has elements) again on inputs and
   // output that start one element past a 16-byte boundary.
@@ -74,9 +77,3 @@ using TestFn = void (*)(Harness&);
 bool register_test(const char* op, TestFn fn);
 
 }  // namespace opforge::selftest
-
-#define OPFORGE_SELFTEST(op)                                                          \
-  static void opforge_selftest_##op(::opforge::selftest::Harness& h);                 \
-  static const bool opforge_selftest_registered_##op =                                \
-      ::opforge::selftest::register_test(#op, &opforge_selftest_##op);                \
-  static void opforge_selftest_##op(::opforge::selftest::Harness& h)

@@ -1,0 +1,253 @@
+// An op's spec: the one description the generic adapters (cpp/<framework>/)
+// turn into a torch op, a TensorFlow op, ONNX Runtime ops and a TensorRT
+// plugin. An op folder's <op>.h holds it:
+//
+//   struct Spec : opforge::SpecBase {
+//     static constexpr const char* kName = "clip";                    // snake_case
+//     static constexpr DTypes kDTypes{DType::kFloat32, DType::kFloat16};
+//     static constexpr std::array<const char*, 1> kInputs{"x"};
+//     static constexpr std::array<Attr, 2> kAttrs{float_attr("lo"), float_attr("hi")};
+//     static void cpu(const Args& a);                                 // <op>_cpu.cc
+//     static const char* cuda(const Args& a, Stream stream);          // <op>.cu: nullptr or CUDA's error
+//   };
+//   OPFORGE_OP(Spec)
+//
+// SpecBase supplies the defaults: kOutput {"y", like input 0}, no attributes,
+// no relations. The rules every adapter enforces from a spec:
+//   - every input and the output share one dtype, which kDTypes must hold;
+//   - one output, kOutput.name, with the shape of input kOutput.like;
+//   - attributes are float or int, required or with a default; one with a
+//     range [min, max] must also be finite;
+//   - kRelations between the inputs' shapes: same_shape(a, b), last_axis(v, x).
+// Names: torch.ops.<ns>.<kName>; TensorFlow <Prefix><Camel> (<ns>_<kName> in
+// Python); ONNX Runtime <Camel> in domain <ns>; TensorRT plugin <Prefix><Camel>
+// in plugin namespace <ns> (clip -> Clip, rms_norm -> RmsNorm).
+//
+// Kernels see only kernel_api.h's Args. Checks here return "" when they pass,
+// else the message every framework raises; they are header-only, compiled
+// inside each adapter with that adapter's C++ ABI.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "opforge/kernel_api.h"
+
+namespace opforge {
+
+class DTypes {
+ public:
+  constexpr DTypes(std::initializer_list<DType> types) {
+    for (DType t : types) bits_ |= 1u << static_cast<int>(t);
+  }
+  constexpr bool has(DType t) const { return (bits_ >> static_cast<int>(t)) & 1u; }
+  std::string names() const {
+    std::string out;
+    for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64})
+      if (has(t)) out += (out.empty() ? "" : ", ") + std::string(dtype_name(t));
+    return out;
+  }
+
+ private:
+  unsigned bits_ = 0;
+};
+
+constexpr double kRequired = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+enum class AttrType { kFloat, kInt };
+
+struct Attr {
+  const char* name;
+  AttrType type;
+  double default_value;  // kRequired: none
+  double min, max;       // the valid range; (-inf, inf): any value, NaN included
+  constexpr bool required() const { return default_value != default_value; }
+  constexpr bool bounded() const { return min > -kInf || max < kInf; }
+};
+
+constexpr Attr float_attr(const char* name, double default_value = kRequired, double min = -kInf,
+                          double max = kInf) {
+  return {name, AttrType::kFloat, default_value, min, max};
+}
+constexpr Attr int_attr(const char* name, double default_value = kRequired, double min = -kInf,
+                        double max = kInf) {
+  return {name, AttrType::kInt, default_value, min, max};
+}
+
+enum class Rule { kSameShape, kLastAxis };
+struct Relation {
+  Rule rule;
+  int a, b;
+};
+// Inputs a and b have one shape.
+constexpr Relation same_shape(int a, int b) { return {Rule::kSameShape, a, b}; }
+// Input v is 1-D, as long as the last axis of input x (which has one).
+constexpr Relation last_axis(int v, int x) { return {Rule::kLastAxis, v, x}; }
+
+struct Output {
+  const char* name;
+  int like;  // the output has the shape of this input
+};
+
+struct SpecBase {
+  static constexpr Output kOutput{"y", 0};
+  static constexpr std::array<Attr, 0> kAttrs{};
+  static constexpr std::array<Relation, 0> kRelations{};
+};
+
+// ---- names ---------------------------------------------------------------------
+
+constexpr std::size_t str_len(const char* s) {
+  std::size_t n = 0;
+  while (s[n] != '\0') ++n;
+  return n;
+}
+
+// prefix + CamelCase(snake), at compile time, so that TensorRT's noexcept
+// name getters cannot fail: ("Opforge", "rms_norm") -> "OpforgeRmsNorm".
+template <std::size_t N>
+constexpr std::array<char, N + 1> camel_name(const char* prefix, const char* snake) {
+  std::array<char, N + 1> out{};
+  std::size_t i = 0;
+  for (const char* p = prefix; *p != '\0'; ++p) out[i++] = *p;
+  bool upper = true;
+  for (const char* p = snake; *p != '\0'; ++p) {
+    if (*p == '_') {
+      upper = true;
+      continue;
+    }
+    out[i++] = upper && *p >= 'a' && *p <= 'z' ? static_cast<char>(*p - 'a' + 'A') : *p;
+    upper = false;
+  }
+  return out;
+}
+
+// ---- checks --------------------------------------------------------------------
+
+// The shortest text that reads back as `v` ("1e-06", "-1.5", "3").
+inline std::string number(double v) {
+  char buf[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v || v != v) break;
+  }
+  return buf;
+}
+
+inline std::string unsupported_dtype(const char* op, const char* what, const std::string& name,
+                                     const std::string& allowed) {
+  return std::string(op) + ": " + what + " has dtype " + name + ", expected one of " + allowed;
+}
+
+// The dtypes of the inputs: the first in kDTypes, the others equal to it.
+template <class Spec>
+std::string check_dtypes(const DType* t) {
+  if (!Spec::kDTypes.has(t[0]))
+    return unsupported_dtype(Spec::kName, Spec::kInputs[0], dtype_name(t[0]), Spec::kDTypes.names());
+  for (std::size_t i = 1; i < Spec::kInputs.size(); ++i)
+    if (t[i] != t[0])
+      return std::string(Spec::kName) + ": " + Spec::kInputs[i] + " must have the dtype of " +
+             Spec::kInputs[0] + " (" + dtype_name(t[0]) + "), got " + dtype_name(t[i]);
+  return {};
+}
+
+template <class Spec>
+std::string check_attr(std::size_t i, double v) {
+  const Attr& a = Spec::kAttrs[i];
+  const std::string what = std::string(Spec::kName) + ": " + a.name + " must be ";
+  if (a.type == AttrType::kInt && v != std::floor(v)) return what + "an integer, got " + number(v);
+  if (!a.bounded() || (std::isfinite(v) && v >= a.min && v <= a.max)) return {};
+  const std::string range = a.max == kInf    ? ">= " + number(a.min)
+                            : a.min == -kInf ? "<= " + number(a.max)
+                                             : "in [" + number(a.min) + ", " + number(a.max) + "]";
+  return what + "a finite number " + range + ", got " + number(v);
+}
+
+template <class Spec>
+std::string check_attrs(const double* values) {
+  for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
+    std::string err = check_attr<Spec>(i, values[i]);
+    if (!err.empty()) return err;
+  }
+  return {};
+}
+
+// Shape: .rank and [i] (torch: symbolic sizes; TensorRT: sizes not yet known
+// compare equal), sizes compare with == and print with <<.
+template <class Shape>
+std::string shape_str(const Shape& s) {
+  std::ostringstream out;
+  out << '[';
+  for (int i = 0; i < s.rank; ++i) out << (i ? ", " : "") << s[i];
+  out << ']';
+  return out.str();
+}
+
+template <class Shape>
+bool same_dims(const Shape& a, const Shape& b) {
+  if (a.rank != b.rank) return false;
+  for (int i = 0; i < a.rank; ++i)
+    if (!(a[i] == b[i])) return false;
+  return true;
+}
+
+template <class Spec, class Shape>
+std::string check_shapes(const Shape* s) {
+  const std::string op = Spec::kName;
+  for (const Relation& r : Spec::kRelations) {
+    const std::string a = Spec::kInputs[r.a], b = Spec::kInputs[r.b];
+    const Shape &sa = s[r.a], &sb = s[r.b];
+    if (r.rule == Rule::kSameShape && !same_dims(sa, sb))
+      return op + ": " + a + " and " + b + " must have the same shape, got " + shape_str(sa) + " and " +
+             shape_str(sb);
+    if (r.rule != Rule::kLastAxis) continue;
+    if (sb.rank < 1) return op + ": " + b + " must have at least one dimension, got a scalar";
+    if (sa.rank != 1) return op + ": " + a + " must be 1-D, got shape " + shape_str(sa);
+    if (!(sa[0] == sb[sb.rank - 1])) {
+      std::ostringstream m;
+      m << op << ": " << a << " has " << sa[0] << " elements but the last axis of " << b << " has "
+        << sb[sb.rank - 1] << " (" << b << " shape " << shape_str(sb) << ")";
+      return m.str();
+    }
+  }
+  return {};
+}
+
+// ---- what a spec must satisfy (OPFORGE_OP checks it at compile time) ----------------
+
+template <class Spec>
+constexpr bool valid_spec() {
+  for (const char* p = Spec::kName; *p != '\0'; ++p)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) return false;
+  const int n = static_cast<int>(Spec::kInputs.size());
+  if (n < 1 || n > kMaxInputs || Spec::kAttrs.size() > kMaxAttrs) return false;
+  if (Spec::kOutput.like < 0 || Spec::kOutput.like >= n) return false;
+  for (const Relation& r : Spec::kRelations)
+    if (r.a < 0 || r.a >= n || r.b < 0 || r.b >= n || r.a == r.b) return false;
+  for (const Attr& a : Spec::kAttrs)
+    if (!a.required() && a.bounded() && !(a.default_value >= a.min && a.default_value <= a.max))
+      return false;
+  return true;
+}
+
+}  // namespace opforge
+
+// An adapter defines OPFORGE_REGISTER_OP before it includes the specs; in a
+// kernel's own sources the spec registers nothing.
+#ifndef OPFORGE_REGISTER_OP
+#define OPFORGE_REGISTER_OP(Spec)
+#endif
+
+#define OPFORGE_OP(Spec)                                                                    \
+  static_assert(::opforge::valid_spec<Spec>(),                                             \
+                "op spec: kName snake_case; 1..8 inputs; <= 8 attributes; kOutput.like, " \
+                "kRelations name inputs; defaults within their range");                   \
+  OPFORGE_REGISTER_OP(Spec)

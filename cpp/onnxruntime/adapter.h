@@ -1,0 +1,147 @@
+// The generic ONNX Runtime adapter: from an op spec, one custom op <Camel>
+// per (dtype, execution provider), registered in domain <ns> by
+// RegisterCustomOps (register.cc).
+//
+// Built against headers only (no link to libonnxruntime): the API table is
+// handed to RegisterCustomOps at load time, hence ORT_API_MANUAL_INIT. Only
+// functions of API version <= 13 are used, so that the same binary runs with
+// whatever (older) API version RegisterCustomOps obtains.
+#pragma once
+
+#define ORT_API_MANUAL_INIT
+#include <onnxruntime_cxx_api.h>
+#undef ORT_API_MANUAL_INIT
+
+#include <string>
+#include <vector>
+
+#include "opforge/config.h"
+#include "opforge/op_spec.h"
+
+namespace opforge::ort_adapter {
+
+// Every op in the library, filled by static registrars before
+// RegisterCustomOps runs; stamped there with the negotiated API version.
+std::vector<OrtCustomOp*>& registry();
+
+inline bool to_dtype(ONNXTensorElementDataType t, DType* out) {
+  switch (t) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: *out = DType::kFloat32; return true;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: *out = DType::kFloat16; return true;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: *out = DType::kInt32; return true;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: *out = DType::kInt64; return true;
+    default: return false;
+  }
+}
+
+inline ONNXTensorElementDataType to_onnx(DType t) {
+  switch (t) {
+    case DType::kFloat32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+    case DType::kFloat16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+    case DType::kInt32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
+    case DType::kInt64: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
+  }
+  return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+}
+
+// ONNX Runtime turns an exception thrown from CreateKernel or Compute into a
+// failed session or Run() with this message; the process keeps going.
+inline void check(const std::string& error) {
+  if (!error.empty()) throw Ort::Exception(std::string(error), ORT_INVALID_ARGUMENT);
+}
+
+template <class Spec>
+struct Kernel {
+  Kernel(const OrtKernelInfo* info, bool cuda) : on_cuda(cuda) {
+    const OrtApi& api = Ort::GetApi();
+    for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
+      const Attr& a = Spec::kAttrs[i];
+      float f = 0.f;
+      int64_t k = 0;
+      OrtStatus* status = a.type == AttrType::kFloat ? api.KernelInfoGetAttribute_float(info, a.name, &f)
+                                                     : api.KernelInfoGetAttribute_int64(info, a.name, &k);
+      attrs[i] = a.type == AttrType::kFloat ? f : static_cast<double>(k);
+      if (status == nullptr) continue;
+      api.ReleaseStatus(status);
+      if (a.required())
+        check(std::string(Spec::kName) + ": required " + (a.type == AttrType::kFloat ? "float" : "int") +
+              " attribute '" + a.name + "' is missing");
+      attrs[i] = a.default_value;
+    }
+    check(check_attrs<Spec>(attrs));
+  }
+
+  void Compute(OrtKernelContext* context) {
+    constexpr std::size_t n = Spec::kInputs.size();
+    Ort::KernelContext ctx(context);
+    Args args{};
+    DType types[n];
+    std::vector<int64_t> shapes[n];
+    for (std::size_t i = 0; i < n; ++i) {
+      const Ort::ConstValue v = ctx.GetInput(i);
+      const auto info = v.GetTensorTypeAndShapeInfo();
+      if (!to_dtype(info.GetElementType(), &types[i]))
+        check(unsupported_dtype(Spec::kName, Spec::kInputs[i], "ONNX type " + std::to_string(info.GetElementType()),
+                                Spec::kDTypes.names()));
+      shapes[i] = info.GetShape();
+      args.dims[i] = {shapes[i].data(), static_cast<int>(shapes[i].size())};
+      args.inputs[i] = v.GetTensorRawData();
+    }
+    check(check_dtypes<Spec>(types));
+    check(check_shapes<Spec>(args.dims));
+    args.dtype = types[0];
+    args.output = ctx.GetOutput(0, shapes[Spec::kOutput.like]).GetTensorMutableRawData();
+    args.numel = args.dims[Spec::kOutput.like].numel();
+    std::copy(attrs, attrs + Spec::kAttrs.size(), args.attrs);
+    if (!on_cuda) return Spec::cpu(args);
+#if OPFORGE_WITH_CUDA
+    if (const char* err = Spec::cuda(args, static_cast<Stream>(ctx.GetGPUComputeStream())))
+      throw Ort::Exception(std::string(Spec::kName) + ": CUDA kernel launch failed: " + err, ORT_FAIL);
+#endif
+  }
+
+  double attrs[kMaxAttrs] = {};
+  bool on_cuda;
+};
+
+// Typed variants rather than "undefined" types: ONNX Runtime before 1.17
+// accepts at most one dynamically typed input, and picks the variant whose
+// input types match the node.
+template <class Spec>
+struct Op : Ort::CustomOpBase<Op<Spec>, Kernel<Spec>> {
+  static constexpr auto kName = camel_name<str_len(Spec::kName)>("", Spec::kName);
+  Op(DType t, bool cuda) : type(to_onnx(t)), on_cuda(cuda) {}
+  void* CreateKernel(const OrtApi&, const OrtKernelInfo* info) const { return new Kernel<Spec>(info, on_cuda); }
+  const char* GetName() const { return kName.data(); }
+  const char* GetExecutionProviderType() const { return on_cuda ? "CUDAExecutionProvider" : "CPUExecutionProvider"; }
+  size_t GetInputTypeCount() const { return Spec::kInputs.size(); }
+  ONNXTensorElementDataType GetInputType(size_t) const { return type; }
+  size_t GetOutputTypeCount() const { return 1; }
+  ONNXTensorElementDataType GetOutputType(size_t) const { return type; }
+
+  ONNXTensorElementDataType type;
+  bool on_cuda;
+};
+
+// One op per dtype, on CPU and (when built with CUDA) on the CUDA provider.
+// They live as long as the process.
+template <class Spec>
+bool register_op() {
+  for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64}) {
+    if (!Spec::kDTypes.has(t)) continue;
+    registry().push_back(new Op<Spec>(t, false));
+#if OPFORGE_WITH_CUDA
+    registry().push_back(new Op<Spec>(t, true));
+#endif
+  }
+  return true;
+}
+
+}  // namespace opforge::ort_adapter
+
+#define OPFORGE_ORT_CONCAT_(a, b) a##b
+#define OPFORGE_ORT_CONCAT(a, b) OPFORGE_ORT_CONCAT_(a, b)
+#undef OPFORGE_REGISTER_OP
+#define OPFORGE_REGISTER_OP(Spec)                                                               \
+  [[maybe_unused]] static const bool OPFORGE_ORT_CONCAT(opforge_registered_, __COUNTER__) = \
+      ::opforge::ort_adapter::register_op<Spec>();

@@ -1,0 +1,117 @@
+// The GPU self-test of an op spec: its CUDA kernel against its CPU kernel, for
+// every dtype the spec allows, on the harness's standard shapes of input
+// kOutput.like (flat, or [rows, cols] for an op with a last_axis relation);
+// the other inputs follow the relations. Optional spec members tune it:
+//   kSelftestAttrs[]          attribute values (default: the attribute's default, else 0.75)
+//   kSelftestTolerance[]      {float32, float16} relative and absolute (default: exact)
+//   kSelftestSmallInts        integer inputs in [-1000, 1000] with 0, -1 and INT_MIN
+//   kSelftestReadsOneElement  the bandwidth counts one element read, not every input
+#pragma once
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "opforge/op_spec.h"
+#include "selftest/harness.h"
+
+namespace opforge::selftest {
+
+#define OPFORGE_SELFTEST_HINT(member)                                       \
+  template <class S, class = void>                                          \
+  struct has_##member : std::false_type {};                                 \
+  template <class S>                                                        \
+  struct has_##member<S, std::void_t<decltype(S::member)>> : std::true_type {};
+OPFORGE_SELFTEST_HINT(kSelftestAttrs)
+OPFORGE_SELFTEST_HINT(kSelftestTolerance)
+OPFORGE_SELFTEST_HINT(kSelftestSmallInts)
+OPFORGE_SELFTEST_HINT(kSelftestReadsOneElement)
+
+template <class Spec>
+constexpr bool by_rows() {
+  for (const Relation& r : Spec::kRelations)
+    if (r.rule == Rule::kLastAxis) return true;
+  return false;
+}
+
+// One case: every input's shape, and the call through Args.
+template <class Spec>
+struct Case {
+  std::vector<std::vector<int64_t>> shapes;
+  DType dtype;
+
+  Case(DType t, const std::vector<int64_t>& like) : shapes(Spec::kInputs.size(), like), dtype(t) {
+    for (const Relation& r : Spec::kRelations)
+      if (r.rule == Rule::kLastAxis) shapes[r.a] = {like.back()};
+  }
+
+  Run run() const {
+    Run r{Spec::kName, dtype, "", {}, numel(Spec::kOutput.like)};
+    for (std::size_t i = 0; i < shapes.size(); ++i) r.inputs.push_back(numel(i));
+    for (int64_t d : shapes[Spec::kOutput.like]) r.shape += (r.shape.empty() ? "" : "x") + std::to_string(d);
+    if constexpr (has_kSelftestTolerance<Spec>::value)
+      r.tolerance = dtype == DType::kFloat16 ? Spec::kSelftestTolerance[1] : Spec::kSelftestTolerance[0];
+    if constexpr (has_kSelftestSmallInts<Spec>::value) r.integer_divisors = Spec::kSelftestSmallInts;
+    if constexpr (has_kSelftestReadsOneElement<Spec>::value) r.moved_elements = r.output + 1;
+    return r;
+  }
+
+  int64_t numel(std::size_t i) const {
+    int64_t n = 1;
+    for (int64_t d : shapes[i]) n *= d;
+    return n;
+  }
+
+  Args args(const Inputs& in, void* out) const {
+    Args a{};
+    a.dtype = dtype;
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      a.inputs[i] = in[i];
+      a.dims[i] = {shapes[i].data(), static_cast<int>(shapes[i].size())};
+    }
+    a.output = out;
+    a.numel = numel(Spec::kOutput.like);
+    for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
+      a.attrs[i] = Spec::kAttrs[i].required() ? 0.75 : Spec::kAttrs[i].default_value;
+      if constexpr (has_kSelftestAttrs<Spec>::value) a.attrs[i] = Spec::kSelftestAttrs[i];
+    }
+    return a;
+  }
+
+  CpuFn cpu() const {
+    return [c = *this](const Inputs& in, void* out) { Spec::cpu(c.args(in, out)); };
+  }
+  CudaFn cuda() const {
+    return [c = *this](const Inputs& in, void* out, Stream s) { return Spec::cuda(c.args(in, out), s); };
+  }
+};
+
+template <class Spec>
+void test(Harness& h) {
+  constexpr bool rows = by_rows<Spec>();
+  for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64}) {
+    if (!Spec::kDTypes.has(t)) continue;
+    for (const auto& shape : Harness::shapes(rows)) {
+      const Case<Spec> c(t, shape);
+      h.run(c.run(), c.cpu(), c.cuda());
+    }
+    for (const auto& shape : Harness::bandwidth_shapes(rows)) {
+      const Case<Spec> c(t, shape);
+      h.bandwidth(c.run(), c.cuda());
+    }
+  }
+  DType smallest = DType::kInt64;  // the huge case in the narrowest dtype
+  for (DType t : {DType::kInt64, DType::kFloat32, DType::kInt32, DType::kFloat16})
+    if (Spec::kDTypes.has(t)) smallest = t;
+  const Case<Spec> huge(smallest, Harness::huge(rows));
+  h.run_huge(huge.run(), huge.cpu(), huge.cuda());
+}
+
+}  // namespace opforge::selftest
+
+#define OPFORGE_SELFTEST_CONCAT_(a, b) a##b
+#define OPFORGE_SELFTEST_CONCAT(a, b) OPFORGE_SELFTEST_CONCAT_(a, b)
+#undef OPFORGE_REGISTER_OP
+#define OPFORGE_REGISTER_OP(Spec)                                                                    \
+  [[maybe_unused]] static const bool OPFORGE_SELFTEST_CONCAT(opforge_registered_, __COUNTER__) = \
+      ::opforge::selftest::register_test(Spec::kName, &::opforge::selftest::test<Spec>);

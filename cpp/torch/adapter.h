@@ -1,0 +1,140 @@
+// The generic torch adapter: from an op spec, the schema
+// "<name>(Tensor x, ..., float lo, ...) -> Tensor" and boxed kernels for CPU,
+// CUDA (when built) and Meta (fake tensors, opcheck, torch.compile).
+// Uses <torch/library.h> + <ATen/ATen.h> only: torch's Python-extension
+// header would tie the library to libpython, which Triton's libtorch process
+// does not have.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include <string>
+
+#include "opforge/config.h"
+#include "opforge/op_spec.h"
+
+#if OPFORGE_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace opforge::torch_adapter {
+
+inline bool to_dtype(at::ScalarType s, DType* out) {
+  switch (s) {
+    case at::kFloat: *out = DType::kFloat32; return true;
+    case at::kHalf: *out = DType::kFloat16; return true;
+    case at::kInt: *out = DType::kInt32; return true;
+    case at::kLong: *out = DType::kInt64; return true;
+    default: return false;
+  }
+}
+
+template <class Spec>
+std::string schema() {
+  std::string s = std::string(Spec::kName) + "(";
+  for (const char* name : Spec::kInputs) s += std::string(s.back() == '(' ? "" : ", ") + "Tensor " + name;
+  for (const Attr& a : Spec::kAttrs) {
+    s += std::string(", ") + (a.type == AttrType::kFloat ? "float " : "int ") + a.name;
+    if (!a.required()) s += "=" + number(a.default_value);
+  }
+  return s + ") -> Tensor";
+}
+
+// A tensor's sizes as the spec's checks read them; symbolic under fake tensors.
+struct Shape {
+  c10::SymIntArrayRef sizes;
+  int rank;
+  const c10::SymInt& operator[](int i) const { return sizes[i]; }
+};
+
+// Checks the call the way every framework does and fills `args` (but for
+// pointers). Raises torch's TypeError for a dtype opforge has no kernel for,
+// else RuntimeError.
+template <class Spec>
+void check(const at::Tensor* in, Args& args) {
+  constexpr std::size_t n = Spec::kInputs.size();
+  DType types[n];
+  Shape shapes[n];
+  for (std::size_t i = 0; i < n; ++i) {
+    TORCH_CHECK_TYPE(to_dtype(in[i].scalar_type(), &types[i]),
+                     unsupported_dtype(Spec::kName, Spec::kInputs[i], c10::toString(in[i].scalar_type()),
+                                       Spec::kDTypes.names()));
+    TORCH_CHECK(in[i].device() == in[0].device(), Spec::kName, ": inputs must be on one device, got ",
+                in[0].device(), " and ", in[i].device());
+    shapes[i] = {in[i].sym_sizes(), static_cast<int>(in[i].dim())};
+  }
+  std::string err = check_dtypes<Spec>(types);
+  if (err.empty()) err = check_attrs<Spec>(args.attrs);
+  if (err.empty()) err = check_shapes<Spec>(shapes);
+  TORCH_CHECK(err.empty(), err);
+  args.dtype = types[0];
+}
+
+template <class Spec>
+void launch(const at::Tensor& device_of, const Args& args) {
+  if (device_of.is_cpu()) return Spec::cpu(args);
+#if OPFORGE_WITH_CUDA
+  if (device_of.is_cuda()) {
+    const c10::cuda::CUDAGuard guard(device_of.device());
+    const char* err = Spec::cuda(args, c10::cuda::getCurrentCUDAStream(device_of.device().index()).stream());
+    TORCH_CHECK(err == nullptr, Spec::kName, ": CUDA kernel launch failed: ", err);
+    return;
+  }
+#endif
+  TORCH_CHECK(false, "this opforge build has no kernel for device ", device_of.device());
+}
+
+// The kernel behind every dispatch key: Meta only allocates the output.
+template <class Spec, bool kMeta>
+void boxed(const c10::OperatorHandle&, torch::jit::Stack* stack) {
+  constexpr std::size_t n = Spec::kInputs.size(), k = Spec::kAttrs.size();
+  auto values = torch::jit::last(*stack, n + k);
+  at::Tensor in[n];
+  Args args{};
+  for (std::size_t i = 0; i < n; ++i) in[i] = values[i].toTensor();
+  for (std::size_t i = 0; i < k; ++i)
+    args.attrs[i] = Spec::kAttrs[i].type == AttrType::kFloat ? values[n + i].toDouble()
+                                                             : static_cast<double>(values[n + i].toInt());
+  check<Spec>(in, args);
+  const at::Tensor& like = in[Spec::kOutput.like];
+  at::Tensor y = at::empty_symint(like.sym_sizes(), like.options().memory_format(at::MemoryFormat::Contiguous));
+  if (!kMeta) {
+    for (std::size_t i = 0; i < n; ++i) {
+      in[i] = in[i].contiguous();
+      args.inputs[i] = in[i].data_ptr();
+      args.dims[i] = {in[i].sizes().data(), static_cast<int>(in[i].dim())};
+    }
+    args.output = y.data_ptr();
+    args.numel = y.numel();
+    launch<Spec>(in[0], args);
+  }
+  torch::jit::drop(*stack, n + k);
+  torch::jit::push(*stack, std::move(y));
+}
+
+template <class Spec>
+bool register_op() {
+  using torch::CppFunction;
+  static torch::Library def(torch::Library::FRAGMENT, OPFORGE_NS_STR, {}, __FILE__, __LINE__);
+  def.def(schema<Spec>().c_str());
+  static torch::Library cpu(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::CPU, __FILE__, __LINE__);
+  cpu.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());
+  static torch::Library meta(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::Meta, __FILE__, __LINE__);
+  meta.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, true>>());
+#if OPFORGE_WITH_CUDA
+  static torch::Library cuda(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::CUDA, __FILE__, __LINE__);
+  cuda.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());
+#endif
+  return true;
+}
+
+}  // namespace opforge::torch_adapter
+
+#define OPFORGE_TORCH_CONCAT_(a, b) a##b
+#define OPFORGE_TORCH_CONCAT(a, b) OPFORGE_TORCH_CONCAT_(a, b)
+#undef OPFORGE_REGISTER_OP
+#define OPFORGE_REGISTER_OP(Spec)                                                 \
+  [[maybe_unused]] static const bool OPFORGE_TORCH_CONCAT(opforge_registered_, __COUNTER__) = \
+      ::opforge::torch_adapter::register_op<Spec>();

@@ -1,0 +1,226 @@
+"""`opforge new NAME [--ops DIR]`: a new op folder that builds and passes the
+test suite as generated.
+
+The template is a real small op, y = a + alpha * b over float32 and float16,
+so that every part (spec, CPU and CUDA kernels, reference and cases) shows
+what it is for. Writing is all or nothing: the folder is assembled beside its
+final place and renamed in, then ops.cmake gets its line.
+"""
+
+from __future__ import annotations
+
+import keyword
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")  # snake_case: one spelling per CamelCase name
+# C++ keywords, and names that would shadow a namespace the spec uses.
+RESERVED = {"and", "or", "not", "xor", "new", "delete", "class", "struct", "union", "enum", "namespace",
+            "template", "typename", "operator", "default", "register", "auto", "int", "float", "double",
+            "char", "bool", "void", "long", "short", "signed", "unsigned", "const", "static", "return",
+            "switch", "case", "do", "while", "for", "if", "else", "goto", "try", "catch", "throw", "this",
+            "true", "false", "public", "private", "protected", "virtual", "friend", "inline", "sizeof",
+            "typedef", "using", "volatile", "extern", "mutable", "explicit", "export", "asm", "break",
+            "continue", "opforge", "std"}
+
+SPEC = '''\
+// {name}: y = a + alpha * b, elementwise, in float32 whatever the storage dtype.
+// Made by `opforge new`: change the spec, the two kernels and reference.py.
+#pragma once
+
+#include "opforge/op_spec.h"
+
+namespace {ns}::{name} {{
+using namespace opforge;
+
+struct Spec : SpecBase {{
+  static constexpr const char* kName = "{name}";
+  static constexpr DTypes kDTypes{{DType::kFloat32, DType::kFloat16}};  // every input and the output
+  static constexpr std::array<const char*, 2> kInputs{{"a", "b"}};
+  static constexpr std::array<Attr, 1> kAttrs{{float_attr("alpha", 1.0)}};  // name, default[, min, max]
+  static constexpr std::array<Relation, 1> kRelations{{same_shape(0, 1)}};
+  static void cpu(const Args& args);                       // {name}_cpu.cc
+  static const char* cuda(const Args& args, Stream stream);  // {name}.cu: nullptr or CUDA's error
+}};
+OPFORGE_OP(Spec)
+
+}}  // namespace {ns}::{name}
+'''
+
+CPU = '''\
+#include "{name}.h"
+#include "opforge/half.h"
+#include "opforge/parallel.h"
+
+namespace {ns}::{name} {{
+
+void Spec::cpu(const Args& args) {{
+  const float alpha = args.attr(0);
+  const int64_t n = args.numel;
+  if (args.dtype == DType::kFloat32) {{
+    const float *a = args.in<float>(0), *b = args.in<float>(1);
+    float* y = args.out<float>();
+    parallel_for(n, kParallelGrain, [=](int64_t begin, int64_t end) {{
+      for (int64_t i = begin; i < end; ++i) y[i] = a[i] + alpha * b[i];
+    }});
+  }} else {{  // float16, as raw bits
+    const uint16_t *a = args.in<uint16_t>(0), *b = args.in<uint16_t>(1);
+    uint16_t* y = args.out<uint16_t>();
+    parallel_for(n, kParallelGrain, [=](int64_t begin, int64_t end) {{
+      for (int64_t i = begin; i < end; ++i) y[i] = float_to_half(half_to_float(a[i]) + alpha * half_to_float(b[i]));
+    }});
+  }}
+}}
+
+}}  // namespace {ns}::{name}
+'''
+
+CUDA = '''\
+#include <cuda_fp16.h>
+
+#include "{name}.h"
+#include "opforge/cuda_elementwise.cuh"
+
+namespace {ns}::{name} {{
+namespace {{
+
+struct Op {{
+  float alpha;
+  // Rounded multiply, then add (no fused multiply-add): the CPU kernel and
+  // numpy round the same way.
+  template <typename T>
+  __device__ T operator()(T a, T b) const {{
+    return static_cast<T>(__fadd_rn(static_cast<float>(a), __fmul_rn(alpha, static_cast<float>(b))));
+  }}
+}};
+
+}}  // namespace
+
+// Launches on the stream it is given; map2 moves 16-byte packs at the
+// bandwidth limit (opforge/cuda_elementwise.cuh).
+const char* Spec::cuda(const Args& args, Stream stream) {{
+  if (args.numel == 0) return nullptr;
+  if (args.dtype == DType::kFloat32)
+    map2(args.in<float>(0), args.in<float>(1), args.out<float>(), args.numel, Op{{args.attr(0)}}, stream);
+  else
+    map2(args.in<__half>(0), args.in<__half>(1), args.out<__half>(), args.numel, Op{{args.attr(0)}}, stream);
+  return launch_error();
+}}
+
+}}  // namespace {ns}::{name}
+'''
+
+REFERENCE = '''\
+"""{name}: the numpy reference and the cases every framework is tested with."""
+
+import numpy as np
+
+DTYPES = ("float32", "float16")
+TOLERANCE = 0  # exact: every kernel computes in float32 and rounds once per step
+SHAPES = [(0,), (1,), (7,), (3, 5), (2, 0, 3), (300_001,)]  # the last: the CPU kernel's parallel path
+
+
+def {name}(a, b, alpha=1.0):
+    y = a.astype(np.float32) + np.float32(alpha) * b.astype(np.float32)
+    return y.astype(a.dtype)
+
+
+def cases(values):
+    """(inputs, attributes) pairs; values(shape, dtype) makes random data."""
+    for dtype in DTYPES:
+        for shape in SHAPES:
+            yield [values(shape, dtype), values(shape, dtype)], {{"alpha": -0.75}}
+'''
+
+OP_CMAKE = "opforge_op({name} SPEC {name}.h KERNELS {name}_cpu.cc CUDA {name}.cu)\n"
+OPS_CMAKE_HEAD = "# The op folders of this ops folder, listed explicitly (no glob).\n"
+
+
+class NewOpError(ValueError):
+    """A name or folder `opforge new` refuses; nothing was written."""
+
+
+def cxx_namespace(ops: Path) -> str:
+    """The C++ namespace of a folder's ops: opforge's own, else the folder's name."""
+    if (ops.parent / "cpp" / "include" / "opforge" / "op_spec.h").is_file():
+        return "opforge"
+    name = "".join(ch if ch.isalnum() else "_" for ch in ops.name.lower()).strip("_")
+    return name if name[:1].isalpha() else f"ops_{name}"
+
+
+def _check_name(name: str) -> None:
+    if not NAME.match(name):
+        raise NewOpError(f"{name!r} is not a snake_case op name: use lower-case letters, digits and single "
+                         "underscores, starting with a letter (e.g. fused_gelu)")
+    if name in RESERVED or keyword.iskeyword(name):
+        raise NewOpError(f"{name!r} is a C++ or Python keyword or a name opforge uses: choose another")
+
+
+def _include_line(name: str) -> str:
+    return f'include("${{CMAKE_CURRENT_LIST_DIR}}/{name}/op.cmake")\n'
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not sources
+    os.replace(tmp, path)
+
+
+def create(name: str, ops: Path) -> Path:
+    """Creates ops/<name>/ and lists it in ops/ops.cmake; returns the op folder."""
+    _check_name(name)
+    ops = ops.resolve()
+    listing = ops / "ops.cmake"
+    if ops.exists() and not listing.is_file() and any(ops.iterdir()):
+        raise NewOpError(f"{ops} is not an ops folder (it has no ops.cmake) and is not empty: give --ops an ops "
+                         "folder, or a new or empty one")
+    folder = ops / name
+    if folder.exists():
+        raise NewOpError(f"{folder} already exists: opforge new never overwrites an op")
+    current = listing.read_text() if listing.is_file() else OPS_CMAKE_HEAD
+    if f"/{name}/op.cmake" in current:
+        raise NewOpError(f"{listing} already lists an op named {name}")
+    ns = cxx_namespace(ops)
+    files = {f"{name}.h": SPEC, f"{name}_cpu.cc": CPU, f"{name}.cu": CUDA, "reference.py": REFERENCE,
+             "op.cmake": OP_CMAKE}
+    ops.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=ops))
+    try:
+        for file, template in files.items():
+            (staging / file).write_text(template.format(name=name, ns=ns))
+        os.chmod(staging, 0o777 & ~_umask())
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        _write_atomically(listing, current + ("" if current.endswith("\n") else "\n") + _include_line(name))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def main(name: str, ops: str) -> int:
+    try:
+        folder = create(name, Path(ops))
+    except (NewOpError, OSError) as e:
+        print(f"opforge new: {e}", file=sys.stderr)
+        return 2
+    print(f"created {folder}: {name}.h (spec), {name}_cpu.cc, {name}.cu (kernels), reference.py; "
+          f"listed in {folder.parent / 'ops.cmake'}")
+    print("next: write the math in the kernels and reference.py, then build, e.g. "
+          f"`opforge build --ops {folder.parent} --release 23.05`")
+    return 0
