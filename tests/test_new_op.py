@@ -1,0 +1,98 @@
+"""`opforge new`: the folder it writes, what it refuses, and that the op it
+makes builds for a Triton release and computes there, untouched."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from opcases import REPO
+
+
+def opforge(*args, cwd=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", "opforge", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_writes_the_op_folder_and_lists_it(tmp_path):
+    ops = tmp_path / "team-ops"
+    proc = opforge("new", "fused_gain", "--ops", str(ops))
+    assert proc.returncode == 0, proc.stderr
+    folder = ops / "fused_gain"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "fused_gain.cu", "fused_gain.h", "fused_gain_cpu.cc", "op.cmake", "reference.py"]
+    spec = (folder / "fused_gain.h").read_text()
+    assert "namespace team_ops::fused_gain {" in spec and 'kName = "fused_gain"' in spec
+    assert (folder / "op.cmake").read_text().strip() == (
+        "opforge_op(fused_gain SPEC fused_gain.h KERNELS fused_gain_cpu.cc CUDA fused_gain.cu)")
+    assert 'include("${CMAKE_CURRENT_LIST_DIR}/fused_gain/op.cmake")' in (ops / "ops.cmake").read_text()
+    assert "def fused_gain(" in (folder / "reference.py").read_text()
+
+    from opforge.cases import op_dirs
+
+    proc = opforge("new", "second", "--ops", str(ops))
+    assert proc.returncode == 0, proc.stderr
+    assert list(op_dirs(ops)) == ["fused_gain", "second"]  # the order ops.cmake lists them in
+
+
+def test_in_the_repository_ops_take_the_opforge_namespace(tmp_path):
+    from opforge.new_op import cxx_namespace
+
+    assert cxx_namespace(REPO / "ops") == "opforge"
+    assert cxx_namespace(tmp_path / "2024ops") == "ops_2024ops"
+
+
+@pytest.mark.parametrize("name", ["Gain", "gain-2", "2gain", "gain__x", "gain_", "_gain", "class", "std", ""])
+def test_bad_names_write_nothing(tmp_path, name):
+    proc = opforge("new", name, "--ops", str(tmp_path / "ops"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("opforge new: ")
+    assert not (tmp_path / "ops").exists()
+
+
+def test_an_existing_op_or_a_foreign_folder_is_left_alone(tmp_path):
+    ops = tmp_path / "ops"
+    assert opforge("new", "gain", "--ops", str(ops)).returncode == 0
+    (ops / "gain" / "gain_cpu.cc").write_text("// my kernel\n")
+    before = snapshot(ops)
+    proc = opforge("new", "gain", "--ops", str(ops))
+    assert proc.returncode == 2 and "already exists" in proc.stderr
+    assert snapshot(ops) == before
+
+    foreign = tmp_path / "src"
+    foreign.mkdir()
+    (foreign / "main.cc").write_text("int main() {}\n")
+    proc = opforge("new", "gain", "--ops", str(foreign))
+    assert proc.returncode == 2 and "not an ops folder" in proc.stderr
+    assert [p.name for p in foreign.iterdir()] == ["main.cc"]
+
+
+def test_generated_op_builds_for_a_release_and_computes_in_each_framework(tmp_path):
+    """The acceptance route: an op made by `opforge new`, outside the
+    repository, built for Triton 23.05 and run by the release checks in
+    onnxruntime 1.15.0, tensorflow-cpu 2.12.0 and the torch stand-in, under
+    its folder's own namespace."""
+    ops = tmp_path / "elsewhere" / "teamops"
+    assert opforge("new", "gain", "--ops", str(ops)).returncode == 0
+    out = tmp_path / "dist"
+    proc = opforge("build", "--release", "23.05", "--ops", str(ops), "--out", str(out), "--toolchain", "pip",
+                   "--frameworks", "torch", "tensorflow", "onnxruntime", timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["namespace"] == "teamops" and manifest["ops"] == ["gain"]
+    libs = {lib["framework"]: lib for lib in manifest["libraries"]}
+    expected = {"torch": "torch 2.0", "tensorflow": "tensorflow 2.12.0", "onnxruntime": "onnxruntime 1.15.0"}
+    for fw, version in expected.items():
+        lib = libs[fw]
+        assert lib["status"] == "built" and lib["library"] == f"libteamops_{fw}.so", lib
+        checks = {c["check"]: c for c in lib["checks"]}
+        # torch 2.0's public wheel has the other C++ ABI: its twin runs the cases there.
+        computes = checks.get("loads and computes") or checks["twin loads and computes"]
+        assert computes["result"] == "passed" and version in computes["detail"], computes
