@@ -8,10 +8,10 @@ import opforge
 from conftest import library, require_framework
 from opforge import elf
 
-# What each library may export: ORT needs its entry point; torch, TF and
-# TensorRT register through static initialisers and need nothing.
-ALLOWED_EXPORTS = {"torch": set(), "tensorflow": set(), "onnxruntime": {"RegisterCustomOps"},
-                   "tensorrt": set()}
+# What each library may export: ORT needs its entry point, TensorRT its
+# loader's (opforge.release_checks.expected_exports); torch and TF register
+# through static initialisers and need nothing.
+ALLOWED_EXPORTS = {"torch": set(), "tensorflow": set(), "onnxruntime": {"RegisterCustomOps"}}
 
 
 def built(framework: str) -> str:
@@ -29,7 +29,14 @@ def built(framework: str) -> str:
 
 @pytest.mark.parametrize("framework", opforge.FRAMEWORKS)
 def test_exports_only_entry_points(framework):
-    assert elf.read(built(framework)).exported == ALLOWED_EXPORTS[framework]
+    lib = built(framework)
+    if framework == "tensorrt":
+        from opforge.release_checks import expected_exports
+
+        allowed = expected_exports("tensorrt", opforge.build_info()["frameworks"]["tensorrt"].get("version", ""))
+    else:
+        allowed = ALLOWED_EXPORTS[framework]
+    assert elf.read(lib).exported == allowed
 
 
 def test_torch_library_does_not_need_libpython():

@@ -1,9 +1,15 @@
-"""TensorRT plugins: compile checks against TensorRT headers, and engines on a GPU.
+"""TensorRT plugins: compile checks against TensorRT headers, a TensorRT-free
+harness, and engines on a GPU.
 
 Compile check: set OPFORGE_TENSORRT_HEADERS to one or more TensorRT header
 folders (os.pathsep-separated; a TensorRT install, or a release tag's include/
 folder). Each one gets a fresh CMake build of the TensorRT sources and the
 CUDA kernels. Needs cmake and nvcc, no GPU and no libnvinfer.
+
+Harness (tests/tensorrt_harness): with the same headers, the real plugin
+library is linked against opforge's stand-in libnvinfer, loaded, and driven
+through TensorRT's interfaces the way TensorRT drives it; with a GPU, its
+enqueue runs against each op's CPU kernel.
 
 Runtime check: needs `import tensorrt`, a GPU, and an opforge installation
 whose TensorRT library was built. It builds one engine per shared op case
@@ -84,6 +90,68 @@ def test_tensorrt_sources_compile(headers, tmp_path):
     assert result.returncode == 0, output[-8000:]
     ours = [line for line in output.splitlines() if "warning" in line.lower() and str(REPO) in line]
     assert not ours, "warnings in opforge's code:\n" + "\n".join(ours)
+    # What "compile-checked" claims: the plugin sources and every op's CUDA kernel.
+    objects = {p.name for p in build.rglob("*.o")}
+    assert {"tensorrt_plugin_h.cc.o", "exports.cc.o"} <= objects, objects
+    assert {f"{op}.cu.o" for op in ORT_TYPES} <= objects, objects
+
+
+def _run(cmd, **kw):
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    assert proc.returncode == 0, f"{' '.join(map(str, cmd))}\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+    return proc
+
+
+@pytest.mark.parametrize("headers", _header_dirs() or [None], ids=lambda d: d or "unset")
+def test_plugins_through_tensorrt_interfaces(headers, tmp_path):
+    """The harness: registration under "opforge", fields, refusals, V2
+    buffers, formats, shapes, the loader's entry points; see harness.cc."""
+    if headers is None:
+        pytest.skip("OPFORGE_TENSORRT_HEADERS is not set: the TensorRT harness needs TensorRT headers (a release "
+                    "tag's include/ folder) to build the stand-in libnvinfer and the plugins against")
+    if _nvcc() is None or shutil.which("cmake") is None:
+        pytest.skip("the harness needs nvcc (the plugins' CUDA kernels) and cmake")
+    from opforge import elf
+
+    include = Path(headers) / "include" if (Path(headers) / "include" / "NvInferVersion.h").is_file() else Path(headers)
+    root = tmp_path / "tensorrt"  # a TensorRT layout: the given headers, the stand-in as lib/libnvinfer.so
+    (root / "lib").mkdir(parents=True)
+    (root / "include").symlink_to(include)
+    harness_src, harness = REPO / "tests" / "tensorrt_harness", tmp_path / "harness"
+    _run(["cmake", "-S", harness_src, "-B", harness, f"-DTensorRT_INCLUDE={include}"])
+    _run(["cmake", "--build", harness, "--target", "nvinfer"])
+    shutil.copy(harness / "libnvinfer.so", root / "lib" / "libnvinfer.so")
+    build = tmp_path / "opforge"
+    _run(["cmake", "-S", REPO, "-B", build, "-DOPFORGE_FRAMEWORKS=tensorrt", f"-DTensorRT_ROOT={root}",
+          "-DCMAKE_CUDA_ARCHITECTURES=75"])
+    report = json.loads((build / "build_info.json").read_text())["frameworks"]["tensorrt"]
+    if "no CUDA compiler" in report["reason"]:
+        pytest.skip(f"CMake found no CUDA compiler: {report['reason']}")
+    assert report["status"] == "BUILT", report
+    _run(["cmake", "--build", build, "-j", str(os.cpu_count() or 2)])
+    lib = build / "libopforge_tensorrt.so"
+    major = int(report["version"].split(".")[0])
+    entry = "getCreators" if major >= 10 else "getPluginCreators"
+    assert elf.read(lib).exported == {entry, "setLoggerFinder"}  # nm -D: the loader's entry points alone
+
+    _run(["cmake", "-S", harness_src, "-B", harness, f"-DOPFORGE_BUILD={build}"])
+    _run(["cmake", "--build", harness, "--target", "harness"])
+    proc = subprocess.run([harness / "harness", lib, NAMESPACE], capture_output=True, text=True, timeout=300)
+    out = proc.stdout
+    print(out)  # the harness's report, with -s or on failure
+    assert proc.returncode == 0 and "FAIL" not in out, out + proc.stderr[-3000:]
+    for op in ORT_TYPES.values():
+        plugin = PREFIX + op
+        assert f"ok {plugin} registered under namespace 'opforge'" in out
+        assert f'ok {plugin} found by getCreator(name, "1", "opforge")' in out
+    assert "createPlugin refuses a missing 'lo'" in out and "createPlugin refuses an out-of-range 'epsilon'" in out
+    assert "OpforgeModulo onShapeChange refuses" in out if major >= 10 else "OpforgeModulo configurePlugin logs" in out
+    if major < 10:
+        assert "ok OpforgeRmsNorm serialize / deserializePlugin round trip" in out
+        assert "ok OpforgeRmsNorm deserializePlugin refuses a corrupt 'epsilon'" in out
+    int64 = "takes int32, int64" if major >= 10 else "takes int32\n"
+    assert f"ok OpforgeZeroOut supportsFormatCombination over every DataType: {int64}" in out
+    assert f"ok {entry} hands over every creator, withdrawn from the registry first" in out
 
 
 # ---------------------------------------------------------------------------

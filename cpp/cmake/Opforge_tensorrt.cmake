@@ -104,6 +104,7 @@ find_library(OPFORGE_TENSORRT_NVINFER NAMES nvinfer libnvinfer.so.${_trt_major}
              ${_trt_lib_where} PATH_SUFFIXES lib lib64 DOC "libnvinfer")
 
 opforge_adapter_source(tensorrt/plugin.h _trt_srcs)
+list(APPEND _trt_srcs "${OPFORGE_CPP_DIR}/tensorrt/exports.cc")
 
 if(NOT OPFORGE_TENSORRT_NVINFER)
   # Headers only: compile every plugin source (and, through the dependency,
@@ -115,7 +116,7 @@ if(NOT OPFORGE_TENSORRT_NVINFER)
   # kernels' .cu files get compiled too.
   opforge_target_cuda(opforge_tensorrt_objects)
   opforge_report(tensorrt SKIPPED
-    "TensorRT ${_trt_version} headers only (no libnvinfer): sources compile-checked, link skipped"
+    "TensorRT ${_trt_version} headers only (no libnvinfer): plugin sources and CUDA kernels compile-checked, link skipped"
     VERSION "${_trt_version}" CUDA "${CUDAToolkit_VERSION}" DETAIL "${_trt_detail}")
   return()
 endif()

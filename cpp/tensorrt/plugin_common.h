@@ -46,10 +46,15 @@ using AttrValues = std::array<double, Spec::kAttrs.size()>;
 
 // ---- logging -----------------------------------------------------------------
 
-// Through TensorRT's logger (the one of the builder or runtime that is
-// calling us) when there is one, else on stderr. Never throws.
+// Set by setLoggerFinder (exports.cc) when TensorRT's own loader loads the
+// library (IPluginRegistry::loadLibrary, trtexec --dynamicPlugins).
+nv::ILoggerFinder*& logger_finder() noexcept;
+
+// Through TensorRT's logger (the loader's, else the one of the builder or
+// runtime that is calling us) when there is one, else on stderr. Never throws.
 inline void log(nv::ILogger::Severity severity, const char* msg) noexcept {
-  nv::ILogger* logger = ::getLogger();
+  nv::ILogger* logger = logger_finder() ? logger_finder()->findLogger() : nullptr;
+  if (logger == nullptr) logger = ::getLogger();
   if (logger != nullptr)
     logger->log(severity, msg);
   else

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import artifacts, cases, cxx_toolchain, elf, releases, toolchains
-from .release_checks import EXPORTS, Check, abi_check, cuda_checks, system_checks
+from .release_checks import Check, abi_check, cuda_checks, expected_exports, system_checks
 from .toolchains import SDK
 
 FRAMEWORK_ORDER = ("onnxruntime", "tensorflow", "torch", "tensorrt")
@@ -265,9 +265,9 @@ def _read_json(path: Path):
 def _checks(cell, release, source, ops, namespace, work, args, console) -> list[Check]:
     lib, fw, sdk = cell.library, cell.framework, cell.sdk
     checks = []
-    exported = elf.read(lib).exported
-    checks.append(Check("exports", exported == EXPORTS[fw],
-                        f"exports {sorted(exported) or 'nothing'}; expected {sorted(EXPORTS[fw]) or 'nothing'}"))
+    exported, expected = elf.read(lib).exported, expected_exports(fw, cell.build_info.get("version", ""))
+    checks.append(Check("exports", exported == expected,
+                        f"exports {sorted(exported) or 'nothing'}; expected {sorted(expected) or 'nothing'}"))
     checks += system_checks(lib, release)
     checks += cuda_checks(lib, cell.cuda)
     if fw == "torch":

@@ -11,7 +11,17 @@ from pathlib import Path
 
 from . import cuda_toolkit, elf
 
-EXPORTS = {"onnxruntime": {"RegisterCustomOps"}, "torch": set(), "tensorflow": set(), "tensorrt": set()}
+EXPORTS = {"onnxruntime": {"RegisterCustomOps"}, "torch": set(), "tensorflow": set()}
+
+
+def expected_exports(framework: str, version: str = "") -> set[str]:
+    """What a library may export: ONNX Runtime's entry point; for TensorRT, what
+    its own loader (IPluginRegistry::loadLibrary, trtexec --dynamicPlugins)
+    looks up, by the major version of the headers it was built with."""
+    if framework == "tensorrt":
+        major = int(version.split(".")[0]) if version[:1].isdigit() else 10
+        return {"getCreators" if major >= 10 else "getPluginCreators", "setLoggerFinder"}
+    return EXPORTS[framework]
 
 
 @dataclass
