@@ -27,16 +27,15 @@ if(ONNXRUNTIME_ROOT)
   endif()
   set(_ort_source "ONNXRUNTIME_ROOT=${ONNXRUNTIME_ROOT}")
 else()
+  # opforge.onnxruntime_headers, from the checkout (python/) or the installed package (source/..).
   set(_dest "${OPFORGE_SDK_CACHE}/onnxruntime-headers-debian-trixie")
-  execute_process(
-    COMMAND bash "${OPFORGE_CPP_DIR}/tools/provision_onnxruntime_headers.sh" "${_dest}" trixie
-    OUTPUT_VARIABLE _ort_inc ERROR_VARIABLE _err RESULT_VARIABLE _rc
-    OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(NOT _rc EQUAL 0)
-    string(STRIP "${_err}" _err)
-    string(REGEX REPLACE ".*\n" "" _err "${_err}")
+  find_path(_pkg_parent opforge/onnxruntime_headers.py NO_DEFAULT_PATH NO_CACHE
+            PATHS "${CMAKE_SOURCE_DIR}/python" "${CMAKE_SOURCE_DIR}/../..")
+  opforge_python(_ort_inc "import sys; sys.path.insert(0, '${_pkg_parent}')
+from opforge.onnxruntime_headers import provision; print(provision('${_dest}'))")
+  if(_ort_inc MATCHES "^ERROR: (.*)")
     opforge_report(onnxruntime SKIPPED
-      "no ONNX Runtime headers: set ONNXRUNTIME_ROOT to an ONNX Runtime release folder (provisioning failed: ${_err})")
+      "no ONNX Runtime headers: set ONNXRUNTIME_ROOT to an ONNX Runtime release folder (provisioning failed: ${CMAKE_MATCH_1})")
     return()
   endif()
   file(READ "${_dest}/SOURCE" _ort_source)

@@ -1,31 +1,17 @@
 // The GPU self-test of an op spec: its CUDA kernel against its CPU kernel, for
 // every dtype the spec allows, on the harness's standard shapes of input
 // kOutput.like (flat, or [rows, cols] for an op with a last_axis relation);
-// the other inputs follow the relations. Optional spec members tune it:
-//   kSelftestAttrs[]          attribute values (default: the attribute's default, else 0.75)
-//   kSelftestTolerance[]      {float32, float16} relative and absolute (default: exact)
-//   kSelftestSmallInts        integer inputs in [-1000, 1000] with 0, -1 and INT_MIN
-//   kSelftestReadsOneElement  the bandwidth counts one element read, not every input
+// the other inputs follow the relations. The spec's kSelftest* members
+// (op_spec.h's SpecBase) tune it.
 #pragma once
 
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "opforge/op_spec.h"
 #include "selftest/harness.h"
 
 namespace opforge::selftest {
-
-#define OPFORGE_SELFTEST_HINT(member)                                       \
-  template <class S, class = void>                                          \
-  struct has_##member : std::false_type {};                                 \
-  template <class S>                                                        \
-  struct has_##member<S, std::void_t<decltype(S::member)>> : std::true_type {};
-OPFORGE_SELFTEST_HINT(kSelftestAttrs)
-OPFORGE_SELFTEST_HINT(kSelftestTolerance)
-OPFORGE_SELFTEST_HINT(kSelftestSmallInts)
-OPFORGE_SELFTEST_HINT(kSelftestReadsOneElement)
 
 template <class Spec>
 constexpr bool by_rows() {
@@ -49,10 +35,9 @@ struct Case {
     Run r{Spec::kName, dtype, "", {}, numel(Spec::kOutput.like)};
     for (std::size_t i = 0; i < shapes.size(); ++i) r.inputs.push_back(numel(i));
     for (int64_t d : shapes[Spec::kOutput.like]) r.shape += (r.shape.empty() ? "" : "x") + std::to_string(d);
-    if constexpr (has_kSelftestTolerance<Spec>::value)
-      r.tolerance = dtype == DType::kFloat16 ? Spec::kSelftestTolerance[1] : Spec::kSelftestTolerance[0];
-    if constexpr (has_kSelftestSmallInts<Spec>::value) r.integer_divisors = Spec::kSelftestSmallInts;
-    if constexpr (has_kSelftestReadsOneElement<Spec>::value) r.moved_elements = r.output + 1;
+    r.tolerance = Spec::kSelftestTolerance[dtype == DType::kFloat16 ? 1 : 0];
+    r.integer_divisors = Spec::kSelftestSmallInts;
+    if (Spec::kSelftestReadsOneElement) r.moved_elements = r.output + 1;
     return r;
   }
 
@@ -72,8 +57,8 @@ struct Case {
     a.output = out;
     a.numel = numel(Spec::kOutput.like);
     for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
-      a.attrs[i] = Spec::kAttrs[i].required() ? 0.75 : Spec::kAttrs[i].default_value;
-      if constexpr (has_kSelftestAttrs<Spec>::value) a.attrs[i] = Spec::kSelftestAttrs[i];
+      const double* given = Spec::kSelftestAttrs;
+      a.attrs[i] = given ? given[i] : Spec::kAttrs[i].required() ? 0.75 : Spec::kAttrs[i].default_value;
     }
     return a;
   }

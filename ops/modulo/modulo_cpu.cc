@@ -4,26 +4,14 @@
 #include "opforge/parallel.h"
 
 namespace opforge::modulo {
-namespace {
-
-inline int32_t imod(int32_t a, int32_t b) { return (b == 0 || b == -1) ? 0 : a % b; }
-
-}  // namespace
 
 void Spec::cpu(const Args& a) {
-  const int64_t n = a.numel;
   if (a.dtype == DType::kFloat32) {
-    const float *pa = a.in<float>(0), *pb = a.in<float>(1);
-    float* out = a.out<float>();
-    parallel_for(n, kParallelGrain / 4, [=](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) out[i] = std::fmod(pa[i], pb[i]);
-    });
-  } else if (a.dtype == DType::kInt32) {
-    const int32_t *pa = a.in<int32_t>(0), *pb = a.in<int32_t>(1);
-    int32_t* out = a.out<int32_t>();
-    parallel_for(n, kParallelGrain / 4, [=](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) out[i] = imod(pa[i], pb[i]);
-    });
+    const auto mod = [](float x, float y) { return std::fmod(x, y); };
+    map_cpu(a.numel, mod, a.out<float>(), a.in<float>(0), a.in<float>(1));
+  } else {  // int32, as numpy.fmod: x % 0 == 0 and INT_MIN % -1 == 0, where C would trap
+    const auto mod = [](int32_t x, int32_t y) { return (y == 0 || y == -1) ? 0 : x % y; };
+    map_cpu(a.numel, mod, a.out<int32_t>(), a.in<int32_t>(0), a.in<int32_t>(1));
   }
 }
 

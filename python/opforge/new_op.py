@@ -53,27 +53,19 @@ OPFORGE_OP(Spec)
 
 CPU = '''\
 #include "{name}.h"
-#include "opforge/half.h"
 #include "opforge/parallel.h"
 
 namespace {ns}::{name} {{
 
+// map_cpu runs the lambda over every element in parallel chunks; float16
+// (uint16_t storage) reaches it as float.
 void Spec::cpu(const Args& args) {{
   const float alpha = args.attr(0);
-  const int64_t n = args.numel;
-  if (args.dtype == DType::kFloat32) {{
-    const float *a = args.in<float>(0), *b = args.in<float>(1);
-    float* y = args.out<float>();
-    parallel_for(n, kParallelGrain, [=](int64_t begin, int64_t end) {{
-      for (int64_t i = begin; i < end; ++i) y[i] = a[i] + alpha * b[i];
-    }});
-  }} else {{  // float16, as raw bits
-    const uint16_t *a = args.in<uint16_t>(0), *b = args.in<uint16_t>(1);
-    uint16_t* y = args.out<uint16_t>();
-    parallel_for(n, kParallelGrain, [=](int64_t begin, int64_t end) {{
-      for (int64_t i = begin; i < end; ++i) y[i] = float_to_half(half_to_float(a[i]) + alpha * half_to_float(b[i]));
-    }});
-  }}
+  const auto op = [=](float a, float b) {{ return a + alpha * b; }};
+  if (args.dtype == DType::kFloat32)
+    map_cpu(args.numel, op, args.out<float>(), args.in<float>(0), args.in<float>(1));
+  else
+    map_cpu(args.numel, op, args.out<uint16_t>(), args.in<uint16_t>(0), args.in<uint16_t>(1));
 }}
 
 }}  // namespace {ns}::{name}

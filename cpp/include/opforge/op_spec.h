@@ -1,19 +1,7 @@
-// An op's spec: the one description the generic adapters (cpp/<framework>/)
-// turn into a torch op, a TensorFlow op, ONNX Runtime ops and a TensorRT
-// plugin. An op folder's <op>.h holds it:
-//
-//   struct Spec : opforge::SpecBase {
-//     static constexpr const char* kName = "clip";                    // snake_case
-//     static constexpr DTypes kDTypes{DType::kFloat32, DType::kFloat16};
-//     static constexpr std::array<const char*, 1> kInputs{"x"};
-//     static constexpr std::array<Attr, 2> kAttrs{float_attr("lo"), float_attr("hi")};
-//     static void cpu(const Args& a);                                 // <op>_cpu.cc
-//     static const char* cuda(const Args& a, Stream stream);          // <op>.cu: nullptr or CUDA's error
-//   };
-//   OPFORGE_OP(Spec)
-//
-// SpecBase supplies the defaults: kOutput {"y", like input 0}, no attributes,
-// no relations. The rules every adapter enforces from a spec:
+// An op's spec: the one description from which the generic adapters
+// (cpp/<framework>/) make the torch op, the TensorFlow op, the ONNX Runtime
+// ops, the TensorRT plugin and the GPU self-test. See ops/*/<op>.h, and
+// README's "Adding an op". The rules every adapter enforces from it:
 //   - every input and the output share one dtype, which kDTypes must hold;
 //   - one output, kOutput.name, with the shape of input kOutput.like;
 //   - attributes are float or int, required or with a default; one with a
@@ -22,10 +10,8 @@
 // Names: torch.ops.<ns>.<kName>; TensorFlow <Prefix><Camel> (<ns>_<kName> in
 // Python); ONNX Runtime <Camel> in domain <ns>; TensorRT plugin <Prefix><Camel>
 // in plugin namespace <ns> (clip -> Clip, rms_norm -> RmsNorm).
-//
-// Kernels see only kernel_api.h's Args. Checks here return "" when they pass,
-// else the message every framework raises; they are header-only, compiled
-// inside each adapter with that adapter's C++ ABI.
+// The checks return "" when they pass, else the message every framework
+// raises; header-only, they compile inside each adapter with its C++ ABI.
 #pragma once
 
 #include <array>
@@ -101,6 +87,14 @@ struct SpecBase {
   static constexpr Output kOutput{"y", 0};
   static constexpr std::array<Attr, 0> kAttrs{};
   static constexpr std::array<Relation, 0> kRelations{};
+  // The GPU self-test (cpp/selftest/adapter.h): attribute values (default:
+  // each default, else 0.75); the tolerance {float32, float16} (relative and
+  // absolute; 0: exact); integer inputs in [-1000, 1000] with 0, -1 and
+  // INT_MIN; and whether the op reads one input element only (bandwidth).
+  static constexpr const double* kSelftestAttrs = nullptr;
+  static constexpr double kSelftestTolerance[2] = {0, 0};
+  static constexpr bool kSelftestSmallInts = false;
+  static constexpr bool kSelftestReadsOneElement = false;
 };
 
 // ---- names ---------------------------------------------------------------------

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "opforge/half.h"
+
 namespace opforge {
 
 constexpr int64_t kParallelGrain = int64_t{1} << 16;
@@ -37,6 +39,28 @@ void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
   }
   fn(begin, n);
   for (auto& w : workers) w.join();
+}
+
+// Element storage: uint16_t holds float16, which an elementwise op sees as float.
+template <typename T>
+struct Elem {
+  static T load(T v) { return v; }
+  template <typename V>
+  static T store(V v) { return static_cast<T>(v); }
+};
+template <>
+struct Elem<uint16_t> {
+  static float load(uint16_t h) { return half_to_float(h); }
+  static uint16_t store(float v) { return float_to_half(v); }
+};
+
+// y[i] = f(in[i]...) for i in [0, n), in parallel chunks: the CPU twin of
+// cuda_elementwise.cuh's map1 / map2.
+template <typename T, typename F, typename... In>
+void map_cpu(int64_t n, F f, T* y, const In*... in) {
+  parallel_for(n, kParallelGrain, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) y[i] = Elem<T>::store(f(Elem<In>::load(in[i])...));
+  });
 }
 
 }  // namespace opforge
