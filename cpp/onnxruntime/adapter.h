@@ -12,6 +12,7 @@
 #include <onnxruntime_cxx_api.h>
 #undef ORT_API_MANUAL_INIT
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,30 @@ namespace opforge::ort_adapter {
 // Every op in the library, filled by static registrars before
 // RegisterCustomOps runs; stamped there with the negotiated API version.
 std::vector<OrtCustomOp*>& registry();
+// The API version RegisterCustomOps negotiated (0 before).
+int api_version();
+
+// ONNX Runtime's intra-op threads, through KernelContext_ParallelFor (API 17,
+// ONNX Runtime 1.17); older runtimes get no `parallel` and run inline.
+inline void parallel(void* context, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
+#if ORT_API_VERSION >= 17
+  struct Job {
+    void (*body)(void*, int64_t, int64_t);
+    void* ctx;
+    int64_t n, grain;
+  } job{body, ctx, n, grain};
+  const auto chunk = [](void* j, size_t i) {
+    const Job& job = *static_cast<Job*>(j);
+    const int64_t begin = static_cast<int64_t>(i) * job.grain;
+    job.body(job.ctx, begin, std::min(job.n, begin + job.grain));
+  };
+  OrtStatus* status = Ort::GetApi().KernelContext_ParallelFor(static_cast<const OrtKernelContext*>(context), chunk,
+                                                               static_cast<size_t>((n + grain - 1) / grain), 0, &job);
+  if (status == nullptr) return;
+  Ort::GetApi().ReleaseStatus(status);
+#endif
+  body(ctx, 0, n);  // refused before running anything (a bad context): inline
+}
 
 inline bool to_dtype(ONNXTensorElementDataType t, DType* out) {
   switch (t) {
@@ -93,7 +118,13 @@ struct Kernel {
     args.output = ctx.GetOutput(0, shapes[Spec::kOutput.like]).GetTensorMutableRawData();
     args.numel = args.dims[Spec::kOutput.like].numel();
     std::copy(attrs, attrs + Spec::kAttrs.size(), args.attrs);
-    if (!on_cuda) return Spec::cpu(args);
+    if (!on_cuda) {
+      if (api_version() >= 17) {
+        args.parallel = &parallel;
+        args.pool = context;
+      }
+      return Spec::cpu(args);
+    }
 #if OPFORGE_WITH_CUDA
     if (const char* err = Spec::cuda(args, static_cast<Stream>(ctx.GetGPUComputeStream())))
       throw Ort::Exception(std::string(Spec::kName) + ": CUDA kernel launch failed: " + err, ORT_FAIL);

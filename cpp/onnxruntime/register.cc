@@ -4,6 +4,7 @@
 // headers and the runtime know, fall back downwards, and stamp every op with
 // the version obtained (a newer stamp makes an older runtime reject the op).
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 
@@ -15,6 +16,12 @@ std::vector<OrtCustomOp*>& registry() {
   static std::vector<OrtCustomOp*> ops;
   return ops;
 }
+
+namespace {
+std::atomic<int> negotiated{0};
+}  // namespace
+
+int api_version() { return negotiated.load(std::memory_order_relaxed); }
 
 namespace {
 
@@ -57,6 +64,7 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
     return v1 ? v1->CreateStatus(ORT_FAIL, msg.c_str()) : nullptr;
   }
   Ort::InitApi(api);
+  negotiated.store(version, std::memory_order_relaxed);
   try {
     std::lock_guard<std::mutex> lock(domains_mutex);
     Ort::CustomOpDomain domain(OPFORGE_NS_STR);

@@ -56,6 +56,7 @@ struct Case {
     }
     a.output = out;
     a.numel = numel(Spec::kOutput.like);
+    a.parallel = &thread_parallel;
     for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
       const double* given = Spec::kSelftestAttrs;
       a.attrs[i] = given ? given[i] : Spec::kAttrs[i].required() ? 0.75 : Spec::kAttrs[i].default_value;

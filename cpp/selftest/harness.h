@@ -73,6 +73,10 @@ class Harness {
   Phase phase_ = Phase::kCorrectness;
 };
 
+// The CPU kernels' threads here (Args::parallel): the self-test is a tool of
+// its own, so a plain split over std::threads.
+void thread_parallel(void* pool, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx);
+
 using TestFn = void (*)(Harness&);
 bool register_test(const char* op, TestFn fn);
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -159,6 +160,17 @@ std::string gib(double bytes) {
 }
 
 }  // namespace
+
+void thread_parallel(void*, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
+  const int64_t hw = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t chunks = std::min<int64_t>(hw, (n + grain - 1) / std::max<int64_t>(grain, 1));
+  const int64_t step = (n + chunks - 1) / chunks;
+  std::vector<std::thread> workers;
+  for (int64_t begin = step; begin < n; begin += step)
+    workers.emplace_back([=] { body(ctx, begin, std::min(n, begin + step)); });
+  body(ctx, 0, std::min(n, step));
+  for (auto& w : workers) w.join();
+}
 
 bool register_test(const char* op, TestFn fn) {
   registry().emplace_back(op, fn);

@@ -31,6 +31,14 @@ inline bool to_dtype(tf::DataType t, DType* out) {
   }
 }
 
+// The CPU device's worker threads (TensorFlow's intra-op pool).
+inline void parallel(void* pool, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
+  tf::thread::ThreadPool* workers = static_cast<const tf::DeviceBase::CpuWorkerThreads*>(pool)->workers;
+  const int64_t threads = std::max(1, workers->NumThreads());
+  const int64_t block = std::max(grain, (n + threads - 1) / threads);
+  workers->TransformRangeConcurrently(block, n, [&](int64_t begin, int64_t end) { body(ctx, begin, end); });
+}
+
 template <class Spec>
 struct Names {
   static constexpr auto kOp = camel_name<str_len(OPFORGE_PREFIX) + str_len(Spec::kName)>(OPFORGE_PREFIX, Spec::kName);
@@ -118,7 +126,13 @@ class Kernel : public tf::OpKernel {
     args.output = const_cast<char*>(out->tensor_data().data());
     args.numel = out->NumElements();
     std::copy(attrs_, attrs_ + Spec::kAttrs.size(), args.attrs);
-    if (!kGpu) return Spec::cpu(args);
+    if (!kGpu) {
+      if (const auto* workers = ctx->device()->tensorflow_cpu_worker_threads(); workers && workers->workers) {
+        args.parallel = &parallel;
+        args.pool = const_cast<tf::DeviceBase::CpuWorkerThreads*>(workers);
+      }
+      return Spec::cpu(args);
+    }
 #if OPFORGE_WITH_CUDA
     const char* cuda_err = Spec::cuda(args, reinterpret_cast<Stream>(ctx->eigen_gpu_device().stream()));
     OP_REQUIRES(ctx, cuda_err == nullptr,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <string>
@@ -29,6 +30,11 @@ inline bool to_dtype(at::ScalarType s, DType* out) {
     case at::kLong: *out = DType::kInt64; return true;
     default: return false;
   }
+}
+
+// torch's intra-op threads (at::parallel_for: torch.set_num_threads, OpenMP).
+inline void parallel(void*, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
+  at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) { body(ctx, begin, end); });
 }
 
 template <class Spec>
@@ -108,6 +114,7 @@ void boxed(const c10::OperatorHandle&, torch::jit::Stack* stack) {
     }
     args.output = y.data_ptr();
     args.numel = y.numel();
+    args.parallel = &parallel;
     launch<Spec>(in[0], args);
   }
   torch::jit::drop(*stack, n + k);

@@ -11,8 +11,8 @@ void Spec::cpu(const Args& a) {
     const float t = v < lo ? lo : v;
     return t > hi ? hi : t;
   };
-  if (a.dtype == DType::kFloat32) map_cpu(a.numel, clip, a.out<float>(), a.in<float>(0));
-  else map_cpu(a.numel, clip, a.out<uint16_t>(), a.in<uint16_t>(0));
+  if (a.dtype == DType::kFloat32) map_cpu(a, clip, a.out<float>(), a.in<float>(0));
+  else map_cpu(a, clip, a.out<uint16_t>(), a.in<uint16_t>(0));
 }
 
 }  // namespace opforge::clip

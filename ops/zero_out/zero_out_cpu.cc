@@ -7,10 +7,10 @@ namespace opforge::zero_out {
 namespace {
 
 template <typename T>
-void run(const T* x, T* y, int64_t n) {
+void run(const Args& a, const T* x, T* y, int64_t n) {
   if (n == 0) return;
   const T first = x[0];  // read before writing: x and y may alias
-  parallel_for(n, kParallelGrain * 4, [=](int64_t b, int64_t e) {
+  parallel_for(a, n, kParallelGrain * 4, [=](int64_t b, int64_t e) {
     std::memset(y + b, 0, static_cast<size_t>(e - b) * sizeof(T));
   });
   y[0] = first;
@@ -20,9 +20,9 @@ void run(const T* x, T* y, int64_t n) {
 
 void Spec::cpu(const Args& a) {
   if (a.dtype == DType::kInt32)
-    run(a.in<int32_t>(0), a.out<int32_t>(), a.numel);
+    run(a, a.in<int32_t>(0), a.out<int32_t>(), a.numel);
   else if (a.dtype == DType::kInt64)
-    run(a.in<int64_t>(0), a.out<int64_t>(), a.numel);
+    run(a, a.in<int64_t>(0), a.out<int64_t>(), a.numel);
 }
 
 }  // namespace opforge::zero_out

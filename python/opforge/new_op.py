@@ -63,9 +63,9 @@ void Spec::cpu(const Args& args) {{
   const float alpha = args.attr(0);
   const auto op = [=](float a, float b) {{ return a + alpha * b; }};
   if (args.dtype == DType::kFloat32)
-    map_cpu(args.numel, op, args.out<float>(), args.in<float>(0), args.in<float>(1));
+    map_cpu(args, op, args.out<float>(), args.in<float>(0), args.in<float>(1));
   else
-    map_cpu(args.numel, op, args.out<uint16_t>(), args.in<uint16_t>(0), args.in<uint16_t>(1));
+    map_cpu(args, op, args.out<uint16_t>(), args.in<uint16_t>(0), args.in<uint16_t>(1));
 }}
 
 }}  // namespace {ns}::{name}

@@ -42,9 +42,16 @@ struct Dims {
   }
 };
 
+// A framework's intra-op threads, lent to a CPU kernel by its adapter: calls
+// body(ctx, begin, end) over [0, n) in chunks of at least `grain`, on the
+// threads the framework was configured with (Triton sets them per model).
+using ParallelFor = void (*)(void* pool, int64_t n, int64_t grain, void (*body)(void* ctx, int64_t, int64_t),
+                             void* ctx);
+
 // One call of an op's kernel, as every adapter hands it over: contiguous
 // inputs of one dtype, the output (the shape of input Spec::kOutput.like),
-// and the attributes in Spec::kAttrs order (int attributes as exact doubles).
+// the attributes in Spec::kAttrs order (int attributes as exact doubles), and
+// for CPU kernels the framework's threads (none: run inline).
 struct Args {
   DType dtype;
   const void* inputs[kMaxInputs];
@@ -52,6 +59,8 @@ struct Args {
   void* output;
   int64_t numel;  // elements of the output
   double attrs[kMaxAttrs];
+  ParallelFor parallel;
+  void* pool;
 
   template <typename T>
   const T* in(int i) const { return static_cast<const T*>(inputs[i]); }
