@@ -39,11 +39,24 @@ int runtime_api_version(const OrtApiBase* base) {
   return *dot ? std::atoi(dot + 1) : ORT_API_VERSION;
 }
 
-std::mutex domains_mutex;
-// Session options keep raw pointers to the domain: it must outlive them.
-std::vector<Ort::CustomOpDomain>& domains() {
-  static auto* kept = new std::vector<Ort::CustomOpDomain>();  // never destroyed
-  return *kept;
+std::mutex domain_mutex;
+int domain_version = 0;
+
+// Session options keep a raw pointer to the domain, so it must outlive every
+// one of them: one domain for the process, made at the first registration,
+// shared by all later ones and never destroyed. A domain per registration
+// would grow with every session a server creates.
+Ort::CustomOpDomain& shared_domain(int version) {
+  static auto* domain = [version] {
+    auto* d = new Ort::CustomOpDomain(OPFORGE_NS_STR);
+    for (OrtCustomOp* op : registry()) {
+      op->version = static_cast<uint32_t>(version);
+      d->Add(op);
+    }
+    domain_version = version;
+    return d;
+  }();
+  return *domain;
 }
 
 }  // namespace
@@ -66,14 +79,12 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   Ort::InitApi(api);
   negotiated.store(version, std::memory_order_relaxed);
   try {
-    std::lock_guard<std::mutex> lock(domains_mutex);
-    Ort::CustomOpDomain domain(OPFORGE_NS_STR);
-    for (OrtCustomOp* op : registry()) {
-      op->version = static_cast<uint32_t>(version);
-      domain.Add(op);
-    }
+    std::lock_guard<std::mutex> lock(domain_mutex);
+    Ort::CustomOpDomain& domain = shared_domain(version);
+    if (domain_version != version)  // a second ONNX Runtime in one process
+      return api->CreateStatus(ORT_FAIL, ("opforge: registered with ONNX Runtime API " + std::to_string(domain_version) +
+                                          " already; this runtime offers " + std::to_string(version)).c_str());
     Ort::UnownedSessionOptions(options).Add(domain);
-    domains().push_back(std::move(domain));
   } catch (const Ort::Exception& e) {
     return api->CreateStatus(e.GetOrtErrorCode(), e.what());
   } catch (const std::exception& e) {

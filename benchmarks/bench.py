@@ -1,0 +1,246 @@
+"""opforge's kernels against each framework's builtin of the same math, in one
+process per framework, on this machine's CPU (and GPU when torch sees one).
+
+For every op, framework and size it prints the median time of opforge's op
+and of the builtin, their ratio (÷ builtin: below 1 means opforge is faster),
+the op's GB/s (bytes read and written) and a same-size memory copy's GB/s.
+It writes the CPU figures as a PNG plot (matplotlib).
+
+    python benchmarks/bench.py [--repeat 30] [--plot benchmarks/cpu.png] [--frameworks torch ...]
+
+Builtins: torch clamp / fmod / a zeroed copy / the rms_norm composite;
+TensorFlow clip_by_value / truncatemod / a zeroed copy / the composite;
+ONNX Runtime Clip / Mod(fmod=1) / RMSNormalization (opset 23). The GPU table
+(benchmarks/gpu_vs_torch.py) adds torch.compile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = (1 << 12, 1 << 16, 1 << 20, 1 << 23)
+ROW = 1024  # rms_norm: rows of 1024
+
+
+def median_seconds(fn, repeat: int) -> float:
+    fn()  # warm-up: allocators, thread pools
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def moved_bytes(op: str, n: int) -> int:
+    """Bytes an op reads and writes for n float32 (zero_out: int64) elements."""
+    return {"clip": 8 * n, "modulo": 12 * n, "zero_out": 8 * n + 8, "rms_norm": 8 * n + 4 * ROW}[op]
+
+
+def copy_seconds(nbytes: int, repeat: int) -> float:
+    """A copy that reads and writes nbytes in all, as numpy does it."""
+    src = np.ones(nbytes // 8, np.float32)
+    dst = np.empty_like(src)
+    return median_seconds(lambda: np.copyto(dst, src), repeat)
+
+
+def torch_cases(n: int):
+    import opforge
+    import torch
+
+    opforge.load("torch")
+    ops = torch.ops.opforge
+    x, b = torch.randn(n), torch.randn(n) + 3
+    i = torch.randint(-1000, 1000, (n,), dtype=torch.int64)
+    rows, w = torch.randn(n // ROW, ROW), torch.randn(ROW)
+
+    def zeroed(t):
+        y = torch.zeros_like(t)
+        y[:1] = t[:1]
+        return y
+
+    return {
+        "clip": (lambda: ops.clip(x, -0.5, 0.5), lambda: torch.clamp(x, -0.5, 0.5)),
+        "modulo": (lambda: ops.modulo(x, b), lambda: torch.fmod(x, b)),
+        "zero_out": (lambda: ops.zero_out(i), lambda: zeroed(i)),
+        "rms_norm": (lambda: ops.rms_norm(rows, w, 1e-6),
+                     lambda: rows * torch.rsqrt(rows.pow(2).mean(-1, keepdim=True) + 1e-6) * w),
+    }
+
+
+def tensorflow_cases(n: int):
+    import opforge
+    import tensorflow as tf
+
+    m = opforge.load("tensorflow")
+    x, b = tf.random.normal([n]), tf.random.normal([n]) + 3
+    i = tf.random.uniform([n], -1000, 1000, tf.int64)
+    rows, w = tf.random.normal([n // ROW, ROW]), tf.random.normal([ROW])
+    return {
+        "clip": (lambda: m.opforge_clip(x, lo=-0.5, hi=0.5), lambda: tf.clip_by_value(x, -0.5, 0.5)),
+        "modulo": (lambda: m.opforge_modulo(x, b), lambda: tf.truncatemod(x, b)),
+        "zero_out": (lambda: m.opforge_zero_out(i), lambda: tf.concat([i[:1], tf.zeros([n - 1], tf.int64)], 0)),
+        "rms_norm": (lambda: m.opforge_rms_norm(rows, w, epsilon=1e-6),
+                     lambda: rows * tf.math.rsqrt(tf.reduce_mean(rows * rows, -1, keepdims=True) + 1e-6) * w),
+    }
+
+
+def onnxruntime_cases(n: int):
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    import opforge
+
+    lib = opforge.library_path("onnxruntime")
+    F, I64 = TensorProto.FLOAT, TensorProto.INT64
+
+    def session(nodes, inputs, opset=17, inits=()):
+        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(k, t, None) for k, t in inputs],
+                              [helper.make_tensor_value_info("y", inputs[0][1], None)], initializer=list(inits))
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid("opforge", 1)])
+        model.ir_version = 10 if opset >= 23 else 8
+        so = ort.SessionOptions()
+        so.register_custom_ops_library(lib)
+        s = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        return lambda feeds: (lambda: s.run(None, feeds))
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(n).astype(np.float32)
+    b = (rng.standard_normal(n) + 3).astype(np.float32)
+    i = rng.integers(-1000, 1000, n)
+    rows, w = rng.standard_normal((n // ROW, ROW)).astype(np.float32), rng.standard_normal(ROW).astype(np.float32)
+    lo_hi = [helper.make_tensor("lo", F, [], [-0.5]), helper.make_tensor("hi", F, [], [0.5])]
+    cases = {
+        "clip": (session([helper.make_node("Clip", ["x"], ["y"], domain="opforge", lo=-0.5, hi=0.5)], [("x", F)])(
+                     {"x": x}),
+                 session([helper.make_node("Clip", ["x", "lo", "hi"], ["y"])], [("x", F)], inits=lo_hi)({"x": x})),
+        "modulo": (session([helper.make_node("Modulo", ["a", "b"], ["y"], domain="opforge")], [("a", F), ("b", F)])(
+                       {"a": x, "b": b}),
+                   session([helper.make_node("Mod", ["a", "b"], ["y"], fmod=1)], [("a", F), ("b", F)])(
+                       {"a": x, "b": b})),
+        "zero_out": (session([helper.make_node("ZeroOut", ["x"], ["y"], domain="opforge")], [("x", I64)])({"x": i}),
+                     None),
+    }
+    ours = session([helper.make_node("RmsNorm", ["x", "w"], ["y"], domain="opforge", epsilon=1e-6)],
+                   [("x", F), ("w", F)])({"x": rows, "w": w})
+    try:
+        builtin = session([helper.make_node("RMSNormalization", ["x", "w"], ["y"], axis=-1, epsilon=1e-6)],
+                          [("x", F), ("w", F)], opset=23)({"x": rows, "w": w})
+    except Exception:  # a runtime without opset 23
+        builtin = None
+    cases["rms_norm"] = (ours, builtin)
+    return cases
+
+
+CASES = {"torch": torch_cases, "tensorflow": tensorflow_cases, "onnxruntime": onnxruntime_cases}
+
+
+def run_framework(framework: str, repeat: int) -> list[dict]:
+    rows = []
+    for n in SIZES:
+        copy = copy_seconds(max(moved_bytes("clip", n), 64), repeat)
+        for op, (ours, builtin) in CASES[framework](n).items():
+            a = median_seconds(ours, repeat)
+            b = median_seconds(builtin, repeat) if builtin else None
+            rows.append({"framework": framework, "op": op, "n": n, "ours": a, "builtin": b,
+                         "gbs": moved_bytes(op, n) / a / 1e9, "copy_gbs": moved_bytes("clip", n) / copy / 1e9})
+    return rows
+
+
+def child(framework: str, repeat: int) -> None:
+    import json
+
+    print(json.dumps(run_framework(framework, repeat)))
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'framework':12} {'op':9} {'elements':>9} {'opforge ms':>11} {'builtin ms':>11} {'÷builtin':>9} "
+          f"{'GB/s':>7} {'copy GB/s':>10}")
+    for r in rows:
+        b = f"{r['builtin'] * 1e3:11.3f}" if r["builtin"] else f"{'–':>11}"
+        ratio = f"{r['ours'] / r['builtin']:9.2f}" if r["builtin"] else f"{'–':>9}"
+        print(f"{r['framework']:12} {r['op']:9} {r['n']:>9} {r['ours'] * 1e3:11.3f} {b} {ratio} "
+              f"{r['gbs']:7.1f} {r['copy_gbs']:10.1f}")
+
+
+def plot(rows: list[dict], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frameworks = sorted({r["framework"] for r in rows})
+    fig, axes = plt.subplots(1, len(frameworks), figsize=(5 * len(frameworks), 4), squeeze=False, sharey=True)
+    for ax, fw in zip(axes[0], frameworks):
+        for op in ("clip", "modulo", "zero_out", "rms_norm"):
+            pts = [(r["n"], r["ours"] / r["builtin"]) for r in rows if r["framework"] == fw and r["op"] == op
+                   and r["builtin"]]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=op)
+        ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(fw)
+        ax.set_xlabel("elements")
+        ax.legend()
+    axes[0][0].set_ylabel("opforge time ÷ builtin time (below 1: faster)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeat", type=int, default=30)
+    p.add_argument("--frameworks", nargs="+", choices=list(CASES), default=list(CASES))
+    p.add_argument("--plot", default=str(Path(__file__).with_name("cpu.png")), help="PNG to write ('' for none)")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        return child(args.child, args.repeat)
+    import json
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import os
+
+    title = f"{cpu}, {os.cpu_count()} cores"
+    print(f"CPU: {title}")
+    rows = []
+    for fw in args.frameworks:  # one process per framework: their thread pools never meet
+        proc = subprocess.run([sys.executable, __file__, "--child", fw, "--repeat", str(args.repeat)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"{fw}: skipped ({(proc.stderr.strip().splitlines() or ['failed'])[-1]})")
+            continue
+        rows += json.loads(proc.stdout.strip().splitlines()[-1])
+    print_table(rows)
+    if args.plot and rows:
+        try:
+            plot(rows, Path(args.plot), f"opforge ÷ builtin, CPU: {title}")
+        except ImportError:
+            print("no matplotlib: no plot (pip install matplotlib)")
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            subprocess.run([sys.executable, str(Path(__file__).with_name("gpu_vs_torch.py"))], check=False)
+    except ImportError:
+        pass
+
+
+if __name__ == "__main__":
+    main()
