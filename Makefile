@@ -9,7 +9,7 @@ ORT_COMPAT_VENV ?= .venvs/ort115
 # What the installed libraries are built from: a change re-runs `pip install .`.
 SOURCES := $(shell git ls-files CMakeLists.txt pyproject.toml cpp ops python 2>/dev/null)
 
-.PHONY: all build test clean matrix torch-cuda-venv
+.PHONY: all build test fuzz clean matrix torch-cuda-venv
 RELEASES ?= 23.05 25.10
 all: build
 
@@ -44,6 +44,10 @@ test: $(VENV)/.opforge-installed $(ORT_COMPAT_VENV)/.deps
 	OPFORGE_ORT_COMPAT_PYTHONS=$(abspath $(ORT_COMPAT_VENV))/bin/python \
 	$(if $(wildcard $(TORCH_CUDA_VENV)/.deps),OPFORGE_TORCH_CUDA_PYTHON=$(abspath $(TORCH_CUDA_VENV))/bin/python) \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The long fuzz profile: 20,000 unseeded cases per op and framework (`make test` runs 1,000, seeded).
+fuzz: $(VENV)/.opforge-installed
+	OPFORGE_FUZZ_PROFILE=long $(PY) -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
 
 # make triton-23.05 [OPS=DIR] [NAMESPACE=name] [TOOLCHAIN=pip]:
 # dist/triton-23.05 (with OPS: dist/<ops folder name>-triton-23.05)

@@ -13,8 +13,8 @@ struct Clip {
   template <typename T>
   __device__ T operator()(T x) const {
     const float v = static_cast<float>(x);
-    const float t = v < lo ? lo : v;
-    return static_cast<T>(t > hi ? hi : t);
+    const float t = v < lo || lo != lo ? lo : v;  // a NaN bound gives NaN, as on the CPU
+    return static_cast<T>(t > hi || hi != hi ? hi : t);
   }
 };
 

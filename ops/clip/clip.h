@@ -1,4 +1,4 @@
-// clip: y = min(max(x, lo), hi), elementwise; NaN stays NaN, and lo > hi gives hi.
+// clip: y = min(max(x, lo), hi), elementwise; a NaN in x or a bound gives NaN, and lo > hi gives hi.
 #pragma once
 
 #include "opforge/op_spec.h"
