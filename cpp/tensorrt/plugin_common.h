@@ -105,29 +105,6 @@ void describe_fields(std::array<nv::PluginField, Spec::kAttrs.size()>& fields, n
   fc.fields = fields.data();
 }
 
-// The attributes as TensorRT stores them: 4 bytes each, float32 or int32.
-template <class Spec>
-void to_words(const AttrValues<Spec>& values, char* out) {
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const float f = static_cast<float>(values[i]);
-    const auto k = static_cast<int32_t>(values[i]);
-    std::memcpy(out + 4 * i, Spec::kAttrs[i].type == AttrType::kFloat ? static_cast<const void*>(&f) : &k, 4);
-  }
-}
-
-template <class Spec>
-AttrValues<Spec> from_words(const char* in) {
-  AttrValues<Spec> values{};
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    float f;
-    int32_t k;
-    std::memcpy(&f, in + 4 * i, 4);
-    std::memcpy(&k, in + 4 * i, 4);
-    values[i] = Spec::kAttrs[i].type == AttrType::kFloat ? f : k;
-  }
-  return values;
-}
-
 inline bool field_value(const nv::PluginField& f, double* out) {
   switch (f.type) {
     case nv::PluginFieldType::kFLOAT32: *out = *static_cast<const float*>(f.data); return true;

@@ -34,7 +34,7 @@ class PluginV2 final : public nv::IPluginV2DynamicExt {
 
   size_t getSerializationSize() const noexcept override { return 4 * attrs_.size(); }
 
-  void serialize(void* buffer) const noexcept override { to_words<Spec>(attrs_, static_cast<char*>(buffer)); }
+  void serialize(void* buffer) const noexcept override { encode_attrs<Spec>(attrs_.data(), static_cast<char*>(buffer)); }
 
   void destroy() noexcept override { delete this; }
 
@@ -129,14 +129,8 @@ class CreatorV2 final : public nv::IPluginCreator {
                                    size_t length) noexcept override {
     return guarded<Spec>("deserializePlugin", static_cast<nv::IPluginV2*>(nullptr),
                          [&]() -> nv::IPluginV2* {
-                           const std::size_t expected = 4 * Spec::kAttrs.size();
-                           if (length != expected || (length > 0 && data == nullptr)) {
-                             passes<Spec>("serialized plugin has " + std::to_string(length) +
-                                          " bytes, expected " + std::to_string(expected));
-                             return nullptr;
-                           }
-                           const auto attrs = from_words<Spec>(static_cast<const char*>(data));
-                           if (!passes<Spec>(check_attrs<Spec>(attrs.data()))) return nullptr;
+                           AttrValues<Spec> attrs{};
+                           if (!passes<Spec>(decode_attrs<Spec>(data, length, attrs.data()))) return nullptr;
                            return new PluginV2<Spec>(attrs, namespace_);
                          });
   }

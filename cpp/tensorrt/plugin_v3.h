@@ -96,7 +96,7 @@ class PluginV3 final : public nv::IPluginV3,
   }
 
   const nv::PluginFieldCollection* getFieldsToSerialize() noexcept override {
-    to_words<Spec>(attrs_, words_.data());
+    encode_attrs<Spec>(attrs_.data(), words_.data());
     describe_fields<Spec>(fields_, fc_, words_.data());
     return &fc_;
   }

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <sstream>
@@ -213,6 +214,36 @@ std::string check_shapes(const Shape* s) {
     }
   }
   return {};
+}
+
+// ---- attributes as bytes: 4 per attribute, float32 or int32, in kAttrs order -------
+// (TensorRT's plugin fields and 8.6's plugin serialization; framework-free, so
+// that decoding untrusted bytes is tested without TensorRT.)
+
+template <class Spec>
+void encode_attrs(const double* values, char* out) {
+  for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
+    const float f = static_cast<float>(values[i]);
+    const auto k = static_cast<int32_t>(values[i]);
+    std::memcpy(out + 4 * i, Spec::kAttrs[i].type == AttrType::kFloat ? static_cast<const void*>(&f) : &k, 4);
+  }
+}
+
+// Reads exactly 4 * kAttrs.size() bytes (nothing when `length` differs) and
+// checks the values: "" or the reason.
+template <class Spec>
+std::string decode_attrs(const void* data, std::size_t length, double* values) {
+  const std::size_t expected = 4 * Spec::kAttrs.size();
+  if (length != expected || (length > 0 && data == nullptr))
+    return "serialized attributes have " + std::to_string(length) + " bytes, expected " + std::to_string(expected);
+  for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
+    float f;
+    int32_t k;
+    std::memcpy(&f, static_cast<const char*>(data) + 4 * i, 4);
+    std::memcpy(&k, static_cast<const char*>(data) + 4 * i, 4);
+    values[i] = Spec::kAttrs[i].type == AttrType::kFloat ? f : k;
+  }
+  return check_attrs<Spec>(values);
 }
 
 // ---- what a spec must satisfy (OPFORGE_OP checks it at compile time) ----------------
