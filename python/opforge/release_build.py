@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import artifacts, cases, cxx_toolchain, elf, releases, toolchains
+from . import artifacts, cases, cxx_toolchain, elf, ops_folder, releases, toolchains
 from .release_checks import Check, abi_check, cuda_checks, expected_exports, system_checks
 from .toolchains import SDK
 
@@ -71,8 +72,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     release = releases.get_release(release_name)
     source = Path(source or default_source()).resolve()
     ops = Path(ops).resolve() if ops else source / "ops"
-    if not (ops / "ops.cmake").is_file():
-        raise ValueError(f"{ops} has no ops.cmake: an ops folder lists its op folders there (see README)")
+    ops_folder.check(ops)  # one line per problem, before anything is built (a ValueError)
     namespace = namespace or ("opforge" if ops == (source / "ops").resolve() else _namespace_from(ops))
     chosen = toolchains.resolve(toolchain)
     wanted = frameworks or list(FRAMEWORK_ORDER)
@@ -118,7 +118,8 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
         if problems:
             raise BuildFailed("; ".join(problems) + f". {out} was left as it was.")
         if not any(c.status == "built" for c in cells):
-            raise BuildFailed(f"no library could be built for Triton {release.name}. {out} was left as it was.")
+            why = "; ".join(f"{c.framework}: {c.reason}" for c in cells if c.reason)
+            raise BuildFailed(f"no library could be built for Triton {release.name} ({why}). {out} was left as it was.")
         artifacts.write_deploy_files(staging, manifest, deploy_dir)
         _replace(staging, out)
         console.print(f"wrote {out}")
@@ -144,6 +145,18 @@ def _toolchain(name, release, console, shared):
 class _NoToolchain:
     def sdk(self, framework):
         return SDK(framework, False, reason=f"no --sdk {framework}=... given (the path toolchain uses only those)")
+
+
+def first_error(log: str) -> str:
+    """The line of a CMake or compiler log that says what went wrong first."""
+    lines = [line.strip() for line in log.splitlines()]
+    for i, line in enumerate(lines):
+        if line.startswith("CMake Error"):
+            detail = next((x for x in lines[i + 1:] if x), "")
+            return f"{line} {detail}".strip()
+        if re.search(r"\berror\b[:]|undefined reference|fatal error", line):
+            return line
+    return next((line for line in reversed(lines) if line), "no output")
 
 
 def _namespace_from(ops: Path) -> str:
@@ -178,7 +191,7 @@ def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda
         console.print(f"[yellow]{fw}: not built[/yellow] — {cell.reason}")
         return cell
     if isinstance(lib_or_log, str):
-        cell.status, cell.reason = "failed", f"the build failed:\n{lib_or_log}"
+        cell.status, cell.reason = "failed", f"the build failed: {first_error(lib_or_log)}"
         console.print(f"[red]{fw}: build failed[/red]\n{lib_or_log}")
         return cell
     cell.library = staging / lib_or_log.name
@@ -237,7 +250,7 @@ def _selftest(release, source, ops, namespace, work, staging, cuda, cxx, console
         return {"status": "not built", "reason": report.removeprefix("not built: ")}
     if log is not None:
         console.print(f"[red]selftest: build failed[/red]\n{log}")
-        return {"status": "failed", "reason": f"the build failed:\n{log}"}
+        return {"status": "failed", "reason": f"the build failed: {first_error(log)}"}
     exe = staging / name
     shutil.copy2(work / "build-selftest" / name, exe)
     checks = [c for c in system_checks(exe, release) if c.name != "CUDA runtime"]

@@ -1,0 +1,74 @@
+"""An ops folder checked before anything is built: each problem as one line
+that names the file and what to do, instead of a CMake or compiler log.
+
+The layout (README, "Your own ops"): ops.cmake includes each op folder's
+op.cmake, which holds one `opforge_op(<name> SPEC <name>.h KERNELS ... [CUDA
+...])`; the spec header ends with `OPFORGE_OP(Spec)`; reference.py holds the
+numpy function named after the op, DTYPES and cases().
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+INCLUDE = re.compile(r'include\(\s*"?\$\{CMAKE_CURRENT_LIST_DIR\}/([^/"]+)/op\.cmake"?\s*\)')
+CALL = re.compile(r"^\s*opforge_op\s*\(([^()]*)\)\s*$", re.S)
+KINDS = ("SPEC", "KERNELS", "CUDA")
+
+
+class OpsFolderError(ValueError):
+    """What is wrong with an ops folder, in one line."""
+
+
+def _op_call(op_cmake: Path) -> dict[str, list[str]]:
+    text = "\n".join(line.split("#", 1)[0] for line in op_cmake.read_text().splitlines()).strip()
+    m = CALL.match(text)
+    if not m:
+        raise OpsFolderError(f"{op_cmake}: expected one call opforge_op(<name> SPEC <name>.h KERNELS <sources>... "
+                             "[CUDA <sources>...]) and nothing else")
+    words = m.group(1).split()
+    parts: dict[str, list[str]] = {"NAME": words[:1]}
+    kind = None
+    for word in words[1:]:
+        if word in KINDS:
+            kind = word
+            parts.setdefault(kind, [])
+        elif kind is None:
+            raise OpsFolderError(f"{op_cmake}: '{word}' after the op name; expected SPEC, KERNELS or CUDA")
+        else:
+            parts[kind].append(word)
+    return parts
+
+
+def check(ops: Path) -> list[str]:
+    """The op names, in ops.cmake's order; raises OpsFolderError on the first problem."""
+    listing = ops / "ops.cmake"
+    if not listing.is_file():
+        raise OpsFolderError(f"{ops} has no ops.cmake: an ops folder lists its op folders there (see README, "
+                             "or start one with `opforge new NAME --ops DIR`)")
+    names = INCLUDE.findall(listing.read_text())
+    if not names:
+        raise OpsFolderError(f'{listing} includes no op folder: add include("${{CMAKE_CURRENT_LIST_DIR}}/<op>/op.cmake")')
+    for name in names:
+        folder, op_cmake = ops / name, ops / name / "op.cmake"
+        if not op_cmake.is_file():
+            raise OpsFolderError(f"{listing} includes {name}/op.cmake, which does not exist")
+        parts = _op_call(op_cmake)
+        if parts["NAME"] != [name]:
+            raise OpsFolderError(f"{op_cmake}: opforge_op names '{' '.join(parts['NAME'])}', the folder is '{name}'")
+        if len(parts.get("SPEC", [])) != 1 or not parts.get("KERNELS"):
+            raise OpsFolderError(f"{op_cmake}: needs SPEC <one header> and KERNELS <at least one source>")
+        for file in [*parts["SPEC"], *parts["KERNELS"], *parts.get("CUDA", [])]:
+            if not (folder / file).is_file():
+                raise OpsFolderError(f"{op_cmake} lists {file}, which is not in {folder}")
+        spec = (folder / parts["SPEC"][0]).read_text()
+        if "OPFORGE_OP(" not in spec or not re.search(rf'kName\s*=\s*"{re.escape(name)}"', spec):
+            raise OpsFolderError(f'{folder / parts["SPEC"][0]}: not a spec of op {name}: it needs '
+                                 f'kName = "{name}" and an OPFORGE_OP(Spec) line (see cpp/include/opforge/op_spec.h)')
+        reference = folder / "reference.py"
+        if not reference.is_file():
+            raise OpsFolderError(f"{folder} has no reference.py (the numpy function {name}(), DTYPES and cases())")
+        if not re.search(rf"^def {re.escape(name)}\(", reference.read_text(), re.M):
+            raise OpsFolderError(f"{reference} defines no function {name}(): the release checks compare with it")
+    return names

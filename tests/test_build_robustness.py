@@ -1,0 +1,103 @@
+"""Deliberately broken inputs to `opforge build`: each gives one clear line
+(the last on stderr, `opforge build: ...`), an exit status other than 0, and
+no half-written output. On the pip toolchain's ONNX Runtime cell, CPU-only
+(the quickest build)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from opcases import REPO
+
+EXAMPLE = REPO / "examples" / "myops"
+BUILD = ["--release", "23.05", "--toolchain", "pip", "--frameworks", "onnxruntime", "--cuda", "none"]
+
+
+def opforge_build(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "opforge", "build", *args], capture_output=True, text=True,
+                          timeout=1800, **kw)
+
+
+def last_line(proc) -> str:
+    return proc.stderr.strip().splitlines()[-1]
+
+
+def untouched(out, tmp_path):
+    assert [p.name for p in out.iterdir()] == ["previous.txt"]
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")]  # no staging left
+    return True
+
+
+@pytest.fixture
+def out(tmp_path):
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    (folder / "previous.txt").write_text("still here")
+    return folder
+
+
+def broken(tmp_path, edit):
+    ops = tmp_path / "myops"
+    shutil.copytree(EXAMPLE, ops)
+    edit(ops / "scale")
+    return ops
+
+
+CASES = {
+    "missing kernel": (lambda d: (d / "scale_cpu.cc").unlink(), 2, "lists scale_cpu.cc, which is not in"),
+    "malformed op.cmake": (lambda d: (d / "op.cmake").write_text("opforge_op(scale SPEC\n"), 2,
+                           "expected one call opforge_op("),
+    "op.cmake naming another op": (lambda d: (d / "op.cmake").write_text(
+        "opforge_op(scalar SPEC scale.h KERNELS scale_cpu.cc)\n"), 2, "opforge_op names 'scalar', the folder is 'scale'"),
+    "not a spec": (lambda d: (d / "scale.h").write_text("#pragma once\n"), 2, 'needs kName = "scale"'),
+    "no reference": (lambda d: (d / "reference.py").unlink(), 2, "has no reference.py"),
+    "spec that does not compile": (lambda d: (d / "scale.h").write_text(
+        (d / "scale.h").read_text().replace("struct Spec : SpecBase {", "struct Spec : SpecBase { int oops = ;")), 1,
+        "scale.h:8:"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_broken_ops_folder(case, tmp_path, out):
+    edit, status, words = CASES[case]
+    proc = opforge_build(*BUILD, "--ops", str(broken(tmp_path, edit)), "--out", str(out))
+    assert proc.returncode == status, proc.stderr[-3000:]
+    line = last_line(proc)
+    assert line.startswith("opforge build: ") and words in line, line
+    assert untouched(out, tmp_path)
+
+
+def test_unknown_release_and_sdk_that_is_not_one(tmp_path, out):
+    proc = opforge_build("--release", "99.99", "--out", str(out))
+    assert proc.returncode == 2 and "known releases" in last_line(proc)
+    empty = tmp_path / "not-an-sdk"
+    empty.mkdir()
+    proc = opforge_build(*BUILD[:2], "--toolchain", "path", "--frameworks", "onnxruntime", "--cuda", "none",
+                         "--sdk", f"onnxruntime={empty}", "--out", str(out))
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert f"ONNXRUNTIME_ROOT={empty} holds no onnxruntime_c_api.h" in last_line(proc), last_line(proc)
+    assert untouched(out, tmp_path)
+
+
+def test_interrupted_build(tmp_path, out):
+    work = tmp_path / "tmp"
+    work.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "opforge", "build", *BUILD, "--ops", str(EXAMPLE), "--out",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(work)))
+    deadline = time.monotonic() + 120
+    while not list(work.glob("*/build-onnxruntime")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)  # until CMake is at work
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-3000:]
+    assert "was left as it was" in err.strip().splitlines()[-1], err[-3000:]
+    assert untouched(out, tmp_path)
+    assert not list(work.iterdir())  # the build folder went with it
