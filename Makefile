@@ -9,7 +9,7 @@ ORT_COMPAT_VENV ?= .venvs/ort115
 # What the installed libraries are built from: a change re-runs `pip install .`.
 SOURCES := $(shell git ls-files CMakeLists.txt pyproject.toml cpp ops python 2>/dev/null)
 
-.PHONY: all build test fuzz clean matrix torch-cuda-venv
+.PHONY: all build test test-asan fuzz clean matrix torch-cuda-venv
 RELEASES ?= 23.05 25.10
 all: build
 
@@ -48,6 +48,22 @@ test: $(VENV)/.opforge-installed $(ORT_COMPAT_VENV)/.deps
 # The long fuzz profile: 20,000 unseeded cases per op and framework (`make test` runs 1,000, seeded).
 fuzz: $(VENV)/.opforge-installed
 	OPFORGE_FUZZ_PROFILE=long $(PY) -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
+
+# The ONNX Runtime library and the kernels built with AddressSanitizer and
+# UBSan, and the tests that load it (the fuzz profile included) run on it.
+# TensorFlow's adapter is left out: GCC cannot compile TensorFlow's headers
+# (absl) with -fsanitize=address.
+ASAN_BUILD ?= build/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+test-asan: $(VENV)/.deps
+	cmake -S . -B $(ASAN_BUILD) -DOPFORGE_FRAMEWORKS=onnxruntime -DOPFORGE_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DOPFORGE_PYTHON=$(abspath $(PY)) "-DCMAKE_CXX_FLAGS=$(ASAN_FLAGS)" "-DCMAKE_SHARED_LINKER_FLAGS=$(ASAN_FLAGS)"
+	cmake --build $(ASAN_BUILD)
+	OPFORGE_LIB_DIR=$(abspath $(ASAN_BUILD)) OPFORGE_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so.6)" \
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_onnxruntime.py tests/test_bad_inputs.py tests/test_fuzz.py \
+	  tests/test_concurrency_and_loads.py tests/test_threads.py -k onnxruntime $(PYTEST_ARGS)
 
 # make triton-23.05 [OPS=DIR] [NAMESPACE=name] [TOOLCHAIN=pip]:
 # dist/triton-23.05 (with OPS: dist/<ops folder name>-triton-23.05)

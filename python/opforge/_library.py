@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 FRAMEWORKS = ("torch", "tensorflow", "onnxruntime", "tensorrt")
-LIB_DIR = Path(__file__).resolve().parent / "lib"
+# OPFORGE_LIB_DIR: another build of the libraries (make test-asan runs the tests on sanitized ones).
+LIB_DIR = Path(os.environ.get("OPFORGE_LIB_DIR") or Path(__file__).resolve().parent / "lib")
 
 
 class LibraryNotBuilt(RuntimeError):
