@@ -103,28 +103,16 @@ endif()
 target_compile_options(opforge_torch PRIVATE "-D_GLIBCXX_USE_CXX11_ABI=${_build_abi}")
 
 # at::parallel_for (the CPU kernels' threads) runs on torch's threads only when
-# compiled with OpenMP, as torch is (ATen/Config.h: AT_PARALLEL_OPENMP). The
-# OpenMP runtime must be the one libtorch_cpu loads: linked here from torch's
-# own lib/ (same soname, one runtime), or, when the library will run with
-# another torch than this one (ALLOW_UNDEFINED), left to libtorch_cpu's.
+# compiled with OpenMP, as torch is (ATen/Config.h: AT_PARALLEL_OPENMP); the
+# OpenMP runtime stays libtorch's own (see torch/adapter.h).
 if(_torch_target)
-  set(_torch_lib "${TORCH_INSTALL_PREFIX}/lib")
   set(_torch_inc "${TORCH_INSTALL_PREFIX}/include")
 else()
-  set(_torch_lib "${OPFORGE_TORCH_ROOT}/lib")
   set(_torch_inc "${OPFORGE_TORCH_ROOT}/include")
 endif()
 file(STRINGS "${_torch_inc}/ATen/Config.h" _omp REGEX "^#define AT_PARALLEL_OPENMP 1")
 if(_omp)
   target_compile_options(opforge_torch PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fopenmp>)
-  file(GLOB _gomp "${_torch_lib}/libgomp*.so*")
-  if(NOT _gomp)
-    find_library(_gomp NAMES gomp libgomp.so.1 NO_CACHE)
-  endif()
-  if(_gomp AND NOT _allow_undefined)
-    list(GET _gomp 0 _gomp)
-    target_link_libraries(opforge_torch PRIVATE "${_gomp}")
-  endif()
 endif()
 if(_torch_version VERSION_GREATER_EQUAL 2.14)
   target_compile_features(opforge_torch PRIVATE cxx_std_20)

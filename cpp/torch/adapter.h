@@ -6,6 +6,14 @@
 // does not have.
 #pragma once
 
+#ifdef _OPENMP
+// at::parallel_for's OpenMP calls bind to libtorch's own runtime, whatever
+// its file is named (pip wheels rename it), through libtorch_cpu's
+// dependencies at load time: weak, so that no OpenMP library is linked here.
+// (GCC emits these calls as builtins: only the assembler's .weak reaches them.)
+__asm__(".weak GOMP_parallel\n\t.weak omp_get_num_threads\n\t.weak omp_get_thread_num");
+#endif
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -31,6 +39,7 @@ inline bool to_dtype(at::ScalarType s, DType* out) {
     default: return false;
   }
 }
+
 
 // torch's intra-op threads (at::parallel_for: torch.set_num_threads, OpenMP).
 inline void parallel(void*, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {

@@ -1,20 +1,29 @@
+#include <limits>
+
 #include "clip.h"
 #include "opforge/parallel.h"
 
 namespace opforge::clip {
 
-// Comparisons, not std::fmin/fmax, so that a NaN (in x or a bound)
-// propagates and lo > hi yields hi, as numpy's min(max(x, lo), hi); in float
-// for both dtypes.
+// Comparisons, not std::fmin/fmax, so that NaN in x propagates and lo > hi
+// yields hi, as numpy's min(max(x, lo), hi); in float for both dtypes. A NaN
+// bound makes every element NaN (numpy, torch), decided once, outside the
+// loop, which then vectorises.
 void Spec::cpu(const Args& a) {
   const float lo = a.attr(0), hi = a.attr(1);
-  const bool lo_nan = lo != lo, hi_nan = hi != hi;
+  const bool nan_bound = lo != lo || hi != hi;
   const auto clip = [=](float v) {
-    const float t = v < lo || lo_nan ? lo : v;
-    return t > hi || hi_nan ? hi : t;
+    const float t = v < lo ? lo : v;
+    return t > hi ? hi : t;
   };
-  if (a.dtype == DType::kFloat32) map_cpu(a, clip, a.out<float>(), a.in<float>(0));
-  else map_cpu(a, clip, a.out<uint16_t>(), a.in<uint16_t>(0));
+  const auto nan = [](float) { return std::numeric_limits<float>::quiet_NaN(); };
+  if (a.dtype == DType::kFloat32) {
+    if (nan_bound) map_cpu(a, nan, a.out<float>(), a.in<float>(0));
+    else map_cpu(a, clip, a.out<float>(), a.in<float>(0));
+  } else {
+    if (nan_bound) map_cpu(a, nan, a.out<uint16_t>(), a.in<uint16_t>(0));
+    else map_cpu(a, clip, a.out<uint16_t>(), a.in<uint16_t>(0));
+  }
 }
 
 }  // namespace opforge::clip

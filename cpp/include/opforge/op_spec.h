@@ -46,27 +46,30 @@ class DTypes {
   unsigned bits_ = 0;
 };
 
-constexpr double kRequired = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 enum class AttrType { kFloat, kInt };
 
+// No NaN stands for "no default": nvcc 11's front end cannot compare NaNs in
+// a constant expression (valid_spec).
 struct Attr {
   const char* name;
   AttrType type;
-  double default_value;  // kRequired: none
-  double min, max;       // the valid range; (-inf, inf): any value, NaN included
-  constexpr bool required() const { return default_value != default_value; }
+  bool has_default;
+  double default_value;
+  double min, max;  // the valid range; (-inf, inf): any value, NaN included
+  constexpr bool required() const { return !has_default; }
   constexpr bool bounded() const { return min > -kInf || max < kInf; }
 };
 
-constexpr Attr float_attr(const char* name, double default_value = kRequired, double min = -kInf,
-                          double max = kInf) {
-  return {name, AttrType::kFloat, default_value, min, max};
+// float_attr("lo"): required; float_attr("epsilon", 1e-6, 0): default 1e-6, valid in [0, inf).
+constexpr Attr float_attr(const char* name) { return {name, AttrType::kFloat, false, 0.0, -kInf, kInf}; }
+constexpr Attr float_attr(const char* name, double default_value, double min = -kInf, double max = kInf) {
+  return {name, AttrType::kFloat, true, default_value, min, max};
 }
-constexpr Attr int_attr(const char* name, double default_value = kRequired, double min = -kInf,
-                        double max = kInf) {
-  return {name, AttrType::kInt, default_value, min, max};
+constexpr Attr int_attr(const char* name) { return {name, AttrType::kInt, false, 0.0, -kInf, kInf}; }
+constexpr Attr int_attr(const char* name, double default_value, double min = -kInf, double max = kInf) {
+  return {name, AttrType::kInt, true, default_value, min, max};
 }
 
 enum class Rule { kSameShape, kLastAxis };
