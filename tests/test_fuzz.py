@@ -51,9 +51,11 @@ DTYPES = ["float32", "float16", "int32", "int64", "float64", "int8"]  # the last
 # The ops' relations and attribute ranges, as their specs state them (ops/<op>/<op>.h).
 INPUTS = {"clip": 1, "zero_out": 1, "modulo": 2, "rms_norm": 2}
 ATTRS = {"clip": ("lo", "hi"), "rms_norm": ("epsilon",)}
-# rms_norm accumulates squares in float32, as torch's does: beyond this a
-# finite float32 row overflows where the float64 reference does not.
+# rms_norm accumulates squares in float32, as torch's does: outside these
+# magnitudes a float32 square overflows or underflows where the float64
+# reference's does not (found by the long profile: x = 1.18e-38, epsilon = 0).
 RMS_FLOAT32_MAX = 2.0**60
+RMS_FLOAT32_MIN = 2.0**-60
 
 
 class Worker:
@@ -120,8 +122,10 @@ def shapes(rank_max=6):
 def values(dtype, shape, finite_max=None):
     dt = np.dtype(dtype)
     if dt.kind == "f" and finite_max is not None:
-        elements = st.one_of(st.floats(-finite_max, finite_max, width=dt.itemsize * 8),
-                             st.sampled_from([math.nan, math.inf, -math.inf]))
+        width = dt.itemsize * 8
+        elements = st.one_of(st.floats(RMS_FLOAT32_MIN, finite_max, width=width),
+                             st.floats(-finite_max, -RMS_FLOAT32_MIN, width=width),
+                             st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf]))
         return hnp.arrays(dt, shape, elements=elements)
     return hnp.arrays(dt, shape)  # from_dtype: NaN, +-Inf, subnormals, INT_MIN...
 
