@@ -170,9 +170,5 @@ bool register_op() {
 
 }  // namespace opforge::ort_adapter
 
-#define OPFORGE_ORT_CONCAT_(a, b) a##b
-#define OPFORGE_ORT_CONCAT(a, b) OPFORGE_ORT_CONCAT_(a, b)
 #undef OPFORGE_REGISTER_OP
-#define OPFORGE_REGISTER_OP(Spec)                                                               \
-  [[maybe_unused]] static const bool OPFORGE_ORT_CONCAT(opforge_registered_, __COUNTER__) = \
-      ::opforge::ort_adapter::register_op<Spec>();
+#define OPFORGE_REGISTER_OP(Spec) ::opforge::ort_adapter::register_op<Spec>()

@@ -95,9 +95,5 @@ void test(Harness& h) {
 
 }  // namespace opforge::selftest
 
-#define OPFORGE_SELFTEST_CONCAT_(a, b) a##b
-#define OPFORGE_SELFTEST_CONCAT(a, b) OPFORGE_SELFTEST_CONCAT_(a, b)
 #undef OPFORGE_REGISTER_OP
-#define OPFORGE_REGISTER_OP(Spec)                                                                    \
-  [[maybe_unused]] static const bool OPFORGE_SELFTEST_CONCAT(opforge_registered_, __COUNTER__) = \
-      ::opforge::selftest::register_test(Spec::kName, &::opforge::selftest::test<Spec>);
+#define OPFORGE_REGISTER_OP(Spec) ::opforge::selftest::register_test(Spec::kName, &::opforge::selftest::test<Spec>)

@@ -167,9 +167,5 @@ bool register_op() {
 
 }  // namespace opforge::tf_adapter
 
-#define OPFORGE_TF_CONCAT_(a, b) a##b
-#define OPFORGE_TF_CONCAT(a, b) OPFORGE_TF_CONCAT_(a, b)
 #undef OPFORGE_REGISTER_OP
-#define OPFORGE_REGISTER_OP(Spec)                                                              \
-  [[maybe_unused]] static const bool OPFORGE_TF_CONCAT(opforge_registered_, __COUNTER__) = \
-      ::opforge::tf_adapter::register_op<Spec>();
+#define OPFORGE_REGISTER_OP(Spec) ::opforge::tf_adapter::register_op<Spec>()

@@ -62,9 +62,5 @@ bool register_plugin() {
 
 }  // namespace opforge::trt
 
-#define OPFORGE_TRT_CONCAT_(a, b) a##b
-#define OPFORGE_TRT_CONCAT(a, b) OPFORGE_TRT_CONCAT_(a, b)
 #undef OPFORGE_REGISTER_OP
-#define OPFORGE_REGISTER_OP(Spec)                                                               \
-  [[maybe_unused]] static const bool OPFORGE_TRT_CONCAT(opforge_registered_, __COUNTER__) = \
-      ::opforge::trt::register_plugin<Spec>();
+#define OPFORGE_REGISTER_OP(Spec) ::opforge::trt::register_plugin<Spec>()

@@ -148,9 +148,5 @@ bool register_op() {
 
 }  // namespace opforge::torch_adapter
 
-#define OPFORGE_TORCH_CONCAT_(a, b) a##b
-#define OPFORGE_TORCH_CONCAT(a, b) OPFORGE_TORCH_CONCAT_(a, b)
 #undef OPFORGE_REGISTER_OP
-#define OPFORGE_REGISTER_OP(Spec)                                                 \
-  [[maybe_unused]] static const bool OPFORGE_TORCH_CONCAT(opforge_registered_, __COUNTER__) = \
-      ::opforge::torch_adapter::register_op<Spec>();
+#define OPFORGE_REGISTER_OP(Spec) ::opforge::torch_adapter::register_op<Spec>()

@@ -13,8 +13,7 @@
 #include <string>
 #include <vector>
 
-#define OPFORGE_REGISTER_OP(Spec) \
-  [[maybe_unused]] static const bool opforge_fuzzed_##Spec = (::fuzz::tests().push_back(&::fuzz::run<Spec>), true);
+#define OPFORGE_REGISTER_OP(Spec) (::fuzz::tests().push_back(&::fuzz::run<Spec>), true)
 
 #include "opforge/op_spec.h"
 

@@ -32,8 +32,7 @@ std::vector<TestFn>& tests() {
 }
 }  // namespace harness
 
-#define OPFORGE_REGISTER_OP(Spec) \
-  [[maybe_unused]] static const bool opforge_harness_##Spec = (::harness::tests().push_back(&::harness::test<Spec>), true);
+#define OPFORGE_REGISTER_OP(Spec) (::harness::tests().push_back(&::harness::test<Spec>), true)
 #include "opforge/op_spec.h"
 
 namespace harness {

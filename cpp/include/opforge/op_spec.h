@@ -199,9 +199,9 @@ bool same_dims(const Shape& a, const Shape& b) {
 
 template <class Spec, class Shape>
 std::string check_shapes(const Shape* s) {
-  const std::string op = Spec::kName;
+  const std::string op = Spec::kName;  // short: no allocation; the names below become strings only on failure
   for (const Relation& r : Spec::kRelations) {
-    const std::string a = Spec::kInputs[r.a], b = Spec::kInputs[r.b];
+    const char *a = Spec::kInputs[r.a], *b = Spec::kInputs[r.b];
     const Shape &sa = s[r.a], &sb = s[r.b];
     if (r.rule == Rule::kSameShape && !same_dims(sa, sb))
       return op + ": " + a + " and " + b + " must have the same shape, got " + shape_str(sa) + " and " +
@@ -268,14 +268,17 @@ constexpr bool valid_spec() {
 
 }  // namespace opforge
 
-// An adapter defines OPFORGE_REGISTER_OP before it includes the specs; in a
-// kernel's own sources the spec registers nothing.
+// An adapter defines OPFORGE_REGISTER_OP(Spec) as the expression that
+// registers Spec with its framework, before it includes the specs; in a
+// kernel's own sources it is `true`, and nothing registers.
 #ifndef OPFORGE_REGISTER_OP
-#define OPFORGE_REGISTER_OP(Spec)
+#define OPFORGE_REGISTER_OP(Spec) true
 #endif
+#define OPFORGE_CONCAT_(a, b) a##b
+#define OPFORGE_CONCAT(a, b) OPFORGE_CONCAT_(a, b)
 
 #define OPFORGE_OP(Spec)                                                                    \
   static_assert(::opforge::valid_spec<Spec>(),                                             \
                 "op spec: kName snake_case; 1..8 inputs; <= 8 attributes; kOutput.like, " \
                 "kRelations name inputs; defaults within their range");                   \
-  OPFORGE_REGISTER_OP(Spec)
+  [[maybe_unused]] static const bool OPFORGE_CONCAT(opforge_registered_, __COUNTER__) = OPFORGE_REGISTER_OP(Spec);
