@@ -30,14 +30,33 @@ SIZES = (1 << 12, 1 << 16, 1 << 20, 1 << 23)
 ROW = 1024  # rms_norm: rows of 1024
 
 
-def median_seconds(fn, repeat: int) -> float:
-    fn()  # warm-up: allocators, thread pools
-    samples = []
-    for _ in range(repeat):
+def calls_per_sample(fn, at_least: float = 2e-4) -> int:
+    """How many back-to-back calls make one sample last at least `at_least`
+    seconds, so that the timer's own cost and resolution stay out of it."""
+    number = 1
+    while True:
         start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for _ in range(number):
+            fn()
+        if time.perf_counter() - start >= at_least or number >= 1 << 16:
+            return number
+        number *= 2
+
+
+def median_seconds(*fns, repeat: int) -> list[float]:
+    """Median seconds per call of each fn. Their samples interleave, so that
+    a change in the machine's load touches all of them alike."""
+    for fn in fns:
+        fn()  # warm-up: allocators, thread pools
+    numbers = [calls_per_sample(fn) for fn in fns]
+    samples = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, number, out in zip(fns, numbers, samples):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            out.append((time.perf_counter() - start) / number)
+    return [statistics.median(s) for s in samples]
 
 
 def moved_bytes(op: str, n: int) -> int:
@@ -49,7 +68,7 @@ def copy_seconds(nbytes: int, repeat: int) -> float:
     """A copy that reads and writes nbytes in all, as numpy does it."""
     src = np.ones(nbytes // 8, np.float32)
     dst = np.empty_like(src)
-    return median_seconds(lambda: np.copyto(dst, src), repeat)
+    return median_seconds(lambda: np.copyto(dst, src), repeat=repeat)[0]
 
 
 def torch_cases(n: int):
@@ -148,8 +167,8 @@ def run_framework(framework: str, repeat: int) -> list[dict]:
     for n in SIZES:
         copy = copy_seconds(max(moved_bytes("clip", n), 64), repeat)
         for op, (ours, builtin) in CASES[framework](n).items():
-            a = median_seconds(ours, repeat)
-            b = median_seconds(builtin, repeat) if builtin else None
+            times = median_seconds(*(fn for fn in (ours, builtin) if fn), repeat=repeat)
+            a, b = times[0], times[1] if builtin else None
             rows.append({"framework": framework, "op": op, "n": n, "ours": a, "builtin": b,
                          "gbs": moved_bytes(op, n) / a / 1e9, "copy_gbs": moved_bytes("clip", n) / copy / 1e9})
     return rows

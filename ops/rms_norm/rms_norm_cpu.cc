@@ -7,31 +7,44 @@
 namespace opforge::rms_norm {
 namespace {
 
+// Eight partial sums: the compiler may not reorder one float sum, but
+// vectorises eight independent ones.
+struct SumOfSquares {
+  float part[8] = {};
+  void add(const float* v, int64_t n) {  // n is a multiple of 8 but at a row's end
+    int64_t c = 0;
+    for (; c + 8 <= n; c += 8)
+      for (int k = 0; k < 8; ++k) part[k] += v[c + k] * v[c + k];
+    for (; c < n; ++c) part[0] += v[c] * v[c];
+  }
+  float total() const { return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])); }
+};
+
+template <typename T, typename Isa>
+void normalise_row(Isa isa, const T* x, const T* w, T* y, int64_t cols, float eps) {
+  SumOfSquares sum;
+  if constexpr (std::is_same_v<T, float>) {
+    sum.add(x, cols);
+  } else {
+    for (int64_t b = 0; b < cols; b += kHalfBlock) {
+      float v[kHalfBlock];
+      const int64_t n = std::min(kHalfBlock, cols - b);
+      halves_to_floats(isa, x + b, v, n);
+      sum.add(v, n);
+    }
+  }
+  const float inv = 1.0f / std::sqrt(sum.total() / static_cast<float>(cols) + eps);
+  for_blocks(isa, 0, cols, [=](float* out, const float* xv, const float* wv, int64_t n) {
+    for (int64_t c = 0; c < n; ++c) out[c] = xv[c] * inv * wv[c];
+  }, y, x, w);
+}
+
 template <typename T>
 void run(const Args& a, const T* x, const T* w, T* y, int64_t rows, int64_t cols, float eps) {
   if (rows == 0 || cols == 0) return;
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / cols);
-  parallel_for(a, rows, grain, [=](int64_t rb, int64_t re) {
-    for (int64_t r = rb; r < re; ++r) {
-      const T* xr = x + r * cols;
-      T* yr = y + r * cols;
-      // Eight partial sums: the compiler may not reorder one float sum, but
-      // vectorises eight independent ones.
-      float part[8] = {};
-      int64_t c = 0;
-      for (; c + 8 <= cols; c += 8)
-        for (int k = 0; k < 8; ++k) {
-          const float v = Elem<T>::load(xr[c + k]);
-          part[k] += v * v;
-        }
-      for (; c < cols; ++c) {
-        const float v = Elem<T>::load(xr[c]);
-        part[0] += v * v;
-      }
-      const float sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-      const float inv = 1.0f / std::sqrt(sum / static_cast<float>(cols) + eps);
-      for (c = 0; c < cols; ++c) yr[c] = Elem<T>::store(Elem<T>::load(xr[c]) * inv * Elem<T>::load(w[c]));
-    }
+  parallel_for_isa(a, rows, grain, [=](auto isa, int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) normalise_row(isa, x + r * cols, w, y + r * cols, cols, eps);
   });
 }
 
