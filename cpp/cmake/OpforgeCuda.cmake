@@ -26,13 +26,12 @@ if(OPFORGE_CUDA)
   endif()
 endif()
 
-# opforge_adapter_cuda(<out_var> <framework_has_gpu>): "CUDA" when the
-# adapter should carry CUDA kernels, per OPFORGE_ADAPTER_CUDA.
+# opforge_adapter_cuda(<out_var> <framework_has_gpu>): ON when the adapter
+# should carry CUDA kernels, per OPFORGE_ADAPTER_CUDA, else OFF.
 function(opforge_adapter_cuda out_var framework_has_gpu)
-  set(result "")
+  set(${out_var} OFF PARENT_SCOPE)
   if(OPFORGE_HAVE_CUDA AND (OPFORGE_ADAPTER_CUDA STREQUAL "ON"
                             OR (OPFORGE_ADAPTER_CUDA STREQUAL "AUTO" AND framework_has_gpu)))
-    set(result CUDA)
+    set(${out_var} ON PARENT_SCOPE)
   endif()
-  set(${out_var} "${result}" PARENT_SCOPE)
 endfunction()

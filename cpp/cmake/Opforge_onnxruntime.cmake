@@ -76,7 +76,7 @@ endif()
 
 opforge_adapter_source(onnxruntime/adapter.h _ort_srcs)
 opforge_framework_library(onnxruntime SOURCES "${OPFORGE_CPP_DIR}/onnxruntime/register.cc"
-                          ${_ort_srcs} ${_with_cuda})
+                          ${_ort_srcs} CUDA ${_with_cuda})
 target_include_directories(opforge_onnxruntime SYSTEM PRIVATE "${_ort_inc}")
 target_compile_definitions(opforge_onnxruntime PRIVATE OPFORGE_ORT_MAX_API_VERSION=${_ort_max_api})
 

@@ -5,8 +5,8 @@ include_guard(GLOBAL)
 
 opforge_python_or_skip(tensorflow _tf [=[
 import json, tensorflow as tf
-print(json.dumps({"version": tf.__version__, "cflags": tf.sysconfig.get_compile_flags(),
-                  "lflags": tf.sysconfig.get_link_flags(),
+print(json.dumps({"version": tf.__version__, "cflags": ";".join(tf.sysconfig.get_compile_flags()),
+                  "lflags": ";".join(tf.sysconfig.get_link_flags()),
                   "cuda": bool(tf.test.is_built_with_cuda())}))
 ]=])
 string(JSON _tf_version GET "${_tf}" version)
@@ -18,16 +18,14 @@ endif()
 opforge_adapter_cuda(_with_cuda "${_tf_cuda}")
 
 opforge_adapter_source(tensorflow/adapter.h _tf_srcs)
-opforge_framework_library(tensorflow SOURCES ${_tf_srcs} ${_with_cuda})
+opforge_framework_library(tensorflow SOURCES ${_tf_srcs} CUDA ${_with_cuda})
 # tensorflow::errors::* is deprecated in newer releases, yet the only
 # spelling that also compiles against TF 2.12 (Triton 23.05).
 target_compile_options(opforge_tensorflow PRIVATE -Wno-deprecated-declarations)
 
 set(_abi "")
-string(JSON _n LENGTH "${_tf}" cflags)
-math(EXPR _last "${_n} - 1")
-foreach(_i RANGE ${_last})
-  string(JSON _flag GET "${_tf}" cflags ${_i})
+string(JSON _cflags GET "${_tf}" cflags)
+foreach(_flag IN LISTS _cflags)
   if(_flag MATCHES "^-I(.*)")
     target_include_directories(opforge_tensorflow SYSTEM PRIVATE "${CMAKE_MATCH_1}")
   elseif(_flag MATCHES "^-D(.*)")
@@ -42,11 +40,9 @@ foreach(_i RANGE ${_last})
   endif()
 endforeach()
 
-string(JSON _n LENGTH "${_tf}" lflags)
-math(EXPR _last "${_n} - 1")
+string(JSON _lflags GET "${_tf}" lflags)
 set(_tf_libdir "")
-foreach(_i RANGE ${_last})
-  string(JSON _flag GET "${_tf}" lflags ${_i})
+foreach(_flag IN LISTS _lflags)
   if(_flag MATCHES "^-L(.*)")
     set(_tf_libdir "${CMAKE_MATCH_1}")
   elseif(_flag MATCHES "^-l:(.*)")

@@ -11,10 +11,7 @@ include_guard(GLOBAL)
 
 set(OPFORGE_TENSORRT_MIN_VERSION 8.6)
 
-if(NOT DEFINED TensorRT_ROOT AND DEFINED ENV{TensorRT_ROOT})
-  set(TensorRT_ROOT "$ENV{TensorRT_ROOT}")
-endif()
-set(TensorRT_ROOT "${TensorRT_ROOT}" CACHE PATH
+set(TensorRT_ROOT "$ENV{TensorRT_ROOT}" CACHE PATH
     "TensorRT install, or a folder of TensorRT headers (compile-only check); empty: search the usual paths")
 
 # A changed TensorRT_ROOT must not reuse what was found under the previous one.
@@ -27,52 +24,33 @@ endif()
 if(TensorRT_ROOT)
   set(_trt_where HINTS "${TensorRT_ROOT}" NO_DEFAULT_PATH)
 else()
-  set(_trt_where PATHS /usr/include/x86_64-linux-gnu /usr/local/tensorrt /opt/tensorrt)
+  set(_trt_where PATHS /usr/include/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /usr/local/tensorrt /opt/tensorrt)
 endif()
 
 find_path(OPFORGE_TENSORRT_INCLUDE_DIR NvInferVersion.h ${_trt_where} PATH_SUFFIXES include
           DOC "Folder of NvInfer.h")
-
-# Reads "major.minor.patch" from NvInferVersion.h: 8.6 spells the numbers in
-# NV_TENSORRT_MAJOR..., 10.x may define those as TRT_MAJOR_ENTERPRISE...
-function(_opforge_tensorrt_version include_dir out_var)
-  file(STRINGS "${include_dir}/NvInferVersion.h" defines REGEX "^#define [A-Z_]+ +[0-9]+")
-  set(parts)
-  foreach(part MAJOR MINOR PATCH)
-    set(value "")
-    foreach(macro NV_TENSORRT_${part} TRT_${part}_ENTERPRISE)
-      if(value STREQUAL "" AND defines MATCHES "#define ${macro} +([0-9]+)")
-        set(value "${CMAKE_MATCH_1}")
-      endif()
-    endforeach()
-    if(value STREQUAL "")
-      set(${out_var} "" PARENT_SCOPE)
-      return()
-    endif()
-    list(APPEND parts "${value}")
-  endforeach()
-  list(JOIN parts "." version)
-  set(${out_var} "${version}" PARENT_SCOPE)
-endfunction()
-
-# What the shared library and the compile-check object library both need.
-function(_opforge_tensorrt_target target include_dir)
-  target_include_directories(${target} SYSTEM PRIVATE "${include_dir}")
-  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
-endfunction()
-
 if(NOT OPFORGE_TENSORRT_INCLUDE_DIR)
   opforge_report(tensorrt SKIPPED
     "TensorRT not found: set TensorRT_ROOT to a TensorRT install (or to a release tag's include/ folder for a compile-only check)")
   return()
 endif()
 
-_opforge_tensorrt_version("${OPFORGE_TENSORRT_INCLUDE_DIR}" _trt_version)
-if(_trt_version STREQUAL "")
+# "major.minor.patch" from NvInferVersion.h: 8.6 spells the numbers in
+# NV_TENSORRT_MAJOR..., 10.x may define those as TRT_MAJOR_ENTERPRISE...
+file(STRINGS "${OPFORGE_TENSORRT_INCLUDE_DIR}/NvInferVersion.h" _defines REGEX "^#define [A-Z_]+ +[0-9]+")
+set(_trt_version "")
+foreach(_part MAJOR MINOR PATCH)
+  if(_defines MATCHES "#define (NV_TENSORRT_${_part}|TRT_${_part}_ENTERPRISE) +([0-9]+)")
+    list(APPEND _trt_version "${CMAKE_MATCH_2}")
+  endif()
+endforeach()
+list(JOIN _trt_version "." _trt_version)
+if(NOT _trt_version MATCHES "^([0-9]+)\\.[0-9]+\\.[0-9]+$")
   opforge_report(tensorrt SKIPPED
     "could not read the TensorRT version from ${OPFORGE_TENSORRT_INCLUDE_DIR}/NvInferVersion.h")
   return()
 endif()
+set(_trt_major "${CMAKE_MATCH_1}")
 if(_trt_version VERSION_LESS OPFORGE_TENSORRT_MIN_VERSION)
   opforge_report(tensorrt SKIPPED
     "TensorRT ${_trt_version} is too old: opforge needs ${OPFORGE_TENSORRT_MIN_VERSION} or newer"
@@ -86,43 +64,37 @@ if(NOT OPFORGE_HAVE_CUDA)
   return()
 endif()
 
-if(_trt_version VERSION_GREATER_EQUAL 10)
-  set(_trt_api "IPluginV3")
+if(_trt_major GREATER_EQUAL 10)
+  set(_trt_detail "plugin API IPluginV3; headers ${OPFORGE_TENSORRT_INCLUDE_DIR}")
 else()
-  set(_trt_api "IPluginV2DynamicExt")
+  set(_trt_detail "plugin API IPluginV2DynamicExt; headers ${OPFORGE_TENSORRT_INCLUDE_DIR}")
 endif()
-string(REGEX MATCH "^[0-9]+" _trt_major "${_trt_version}")
-set(_trt_detail "plugin API ${_trt_api}; headers ${OPFORGE_TENSORRT_INCLUDE_DIR}")
 
-if(TensorRT_ROOT)
-  set(_trt_lib_where HINTS "${TensorRT_ROOT}" NO_DEFAULT_PATH)
-else()
-  set(_trt_lib_where PATHS /usr/lib/x86_64-linux-gnu /usr/local/tensorrt /opt/tensorrt)
-endif()
 # pip's TensorRT wheels ship libnvinfer.so.<major> without the unversioned link.
 find_library(OPFORGE_TENSORRT_NVINFER NAMES nvinfer libnvinfer.so.${_trt_major}
-             ${_trt_lib_where} PATH_SUFFIXES lib lib64 DOC "libnvinfer")
+             ${_trt_where} PATH_SUFFIXES lib lib64 DOC "libnvinfer")
 
 opforge_adapter_source(tensorrt/plugin.h _trt_srcs)
 list(APPEND _trt_srcs "${OPFORGE_CPP_DIR}/tensorrt/exports.cc")
 
-if(NOT OPFORGE_TENSORRT_NVINFER)
+if(OPFORGE_TENSORRT_NVINFER)
+  opforge_framework_library(tensorrt SOURCES ${_trt_srcs} CUDA ON)
+  target_link_libraries(opforge_tensorrt PRIVATE "${OPFORGE_TENSORRT_NVINFER}")
+  set(_trt_target opforge_tensorrt)
+  opforge_report(tensorrt BUILT "TensorRT ${_trt_version} (${OPFORGE_TENSORRT_NVINFER})"
+    VERSION "${_trt_version}" DETAIL "${_trt_detail}")
+else()
   # Headers only: compile every plugin source (and, through the dependency,
   # every kernel .cu) in the default build; link nothing.
   add_library(opforge_tensorrt_objects OBJECT ${_trt_srcs})
   opforge_target_defaults(opforge_tensorrt_objects)
-  _opforge_tensorrt_target(opforge_tensorrt_objects "${OPFORGE_TENSORRT_INCLUDE_DIR}")
   # An OBJECT library links nothing, but its dependencies are built: the
   # kernels' .cu files get compiled too.
   opforge_target_cuda(opforge_tensorrt_objects)
+  set(_trt_target opforge_tensorrt_objects)
   opforge_report(tensorrt SKIPPED
     "TensorRT ${_trt_version} headers only (no libnvinfer): plugin sources and CUDA kernels compile-checked, link skipped"
     VERSION "${_trt_version}" CUDA "${CUDAToolkit_VERSION}" DETAIL "${_trt_detail}")
-  return()
 endif()
-
-opforge_framework_library(tensorrt SOURCES ${_trt_srcs} CUDA)
-_opforge_tensorrt_target(opforge_tensorrt "${OPFORGE_TENSORRT_INCLUDE_DIR}")
-target_link_libraries(opforge_tensorrt PRIVATE "${OPFORGE_TENSORRT_NVINFER}")
-opforge_report(tensorrt BUILT "TensorRT ${_trt_version} (${OPFORGE_TENSORRT_NVINFER})"
-  VERSION "${_trt_version}" DETAIL "${_trt_detail}")
+target_include_directories(${_trt_target} SYSTEM PRIVATE "${OPFORGE_TENSORRT_INCLUDE_DIR}")
+target_compile_options(${_trt_target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)

@@ -27,6 +27,7 @@ if(OPFORGE_TORCH_ROOT)
     set(_torch_cuda "${CUDAToolkit_VERSION}")
   endif()
   set(_torch_target "")
+  set(_torch_inc "${OPFORGE_TORCH_ROOT}/include")
 else()
   opforge_python_or_skip(torch _torch [=[
 import json, torch, torch.utils
@@ -63,24 +64,23 @@ print(json.dumps({"version": torch.__version__.split("+")[0], "full": torch.__ve
     return()
   endif()
   set(_torch_target torch)
+  set(_torch_inc "${TORCH_INSTALL_PREFIX}/include")
 endif()
 
 set(_build_abi "${_torch_abi}")
 set(_allow_undefined "")
+set(_abi_note "")
 if(OPFORGE_TORCH_CXX11_ABI MATCHES "^[01]$" AND NOT OPFORGE_TORCH_CXX11_ABI STREQUAL _torch_abi)
   # The library must use the ABI of the libtorch it will load with (e.g.
   # NGC's C++11 ABI), not that of the stand-in torch found here.
   set(_build_abi "${OPFORGE_TORCH_CXX11_ABI}")
   set(_allow_undefined ALLOW_UNDEFINED)
+  set(_abi_note "; built with _GLIBCXX_USE_CXX11_ABI=${_build_abi}, unlike these libraries (${_torch_abi})")
 endif()
 
 opforge_adapter_source(torch/adapter.h _torch_srcs)
-set(_with_cuda "")
-if(_torch_cuda)
-  set(_with_cuda CUDA)
-endif()
 opforge_framework_library(torch SOURCES "${OPFORGE_CPP_DIR}/torch/library.cc" ${_torch_srcs}
-                          ${_with_cuda} ${_allow_undefined})
+                          CUDA "${_torch_cuda}" ${_allow_undefined})
 # `torch` (not TORCH_LIBRARIES' python parts): the library must load in
 # Triton's libtorch process, which has no libpython.
 if(_torch_target)
@@ -105,11 +105,6 @@ target_compile_options(opforge_torch PRIVATE "-D_GLIBCXX_USE_CXX11_ABI=${_build_
 # at::parallel_for (the CPU kernels' threads) runs on torch's threads only when
 # compiled with OpenMP, as torch is (ATen/Config.h: AT_PARALLEL_OPENMP); the
 # OpenMP runtime stays libtorch's own (see torch/adapter.h).
-if(_torch_target)
-  set(_torch_inc "${TORCH_INSTALL_PREFIX}/include")
-else()
-  set(_torch_inc "${OPFORGE_TORCH_ROOT}/include")
-endif()
 file(STRINGS "${_torch_inc}/ATen/Config.h" _omp REGEX "^#define AT_PARALLEL_OPENMP 1")
 if(_omp)
   target_compile_options(opforge_torch PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fopenmp>)
@@ -118,9 +113,5 @@ if(_torch_version VERSION_GREATER_EQUAL 2.14)
   target_compile_features(opforge_torch PRIVATE cxx_std_20)
 endif()
 
-set(_abi_note "")
-if(_allow_undefined)
-  set(_abi_note "; built with _GLIBCXX_USE_CXX11_ABI=${_build_abi}, unlike these libraries (${_torch_abi})")
-endif()
 opforge_report(torch BUILT "torch ${_torch_full}${_abi_note}"
   VERSION "${_torch_full}" CXX11_ABI "${_build_abi}")

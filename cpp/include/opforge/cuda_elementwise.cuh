@@ -60,85 +60,68 @@ inline int64_t aligned_head(int64_t n, std::initializer_list<const void*> pointe
   return head < n ? head : n;
 }
 
-// y[i] = f(x[i])
-template <typename T, typename F>
-__global__ void map1_kernel(const T* x, T* y, int64_t n, int64_t head, F f) {
+// f of element k of the N inputs x[0..N-1].
+template <int N, typename T, typename F>
+__device__ T apply(F& f, const T* const* x, int64_t k) {
+  if constexpr (N == 1) return f(x[0][k]);
+  else return f(x[0][k], x[1][k]);
+}
+
+// y[i] = f(a[i]) (N = 1) or f(a[i], b[i]) (N = 2)
+template <int N, typename T, typename F>
+__global__ void map_kernel(const T* a, const T* b, T* y, int64_t n, int64_t head, F f) {
   constexpr int L = pack_size<T>();
   const int64_t tid = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t packs = (n - head) / L;
-  const uint4* xp = reinterpret_cast<const uint4*>(x + head);
+  const T* const in[2] = {a, b};
   uint4* yp = reinterpret_cast<uint4*>(y + head);
   // kUnroll packs per thread and trip: their loads are all in flight before the first store.
   for (int64_t base = tid; base < packs; base += stride * kUnroll) {
-    uint4 raw[kUnroll];
+    uint4 raw[kUnroll][N];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u)
-      if (base + u * stride < packs) raw[u] = xp[base + u * stride];
+      if (base + u * stride < packs)
+#pragma unroll
+        for (int j = 0; j < N; ++j) raw[u][j] = reinterpret_cast<const uint4*>(in[j] + head)[base + u * stride];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       if (base + u * stride >= packs) continue;
-      T* e = reinterpret_cast<T*>(&raw[u]);
+      const T* e[N];
 #pragma unroll
-      for (int k = 0; k < L; ++k) e[k] = f(e[k]);
-      yp[base + u * stride] = raw[u];
+      for (int j = 0; j < N; ++j) e[j] = reinterpret_cast<const T*>(&raw[u][j]);
+      T* out = reinterpret_cast<T*>(&raw[u][0]);  // element k is written after it is read
+#pragma unroll
+      for (int k = 0; k < L; ++k) out[k] = apply<N>(f, e, k);
+      yp[base + u * stride] = raw[u][0];
     }
   }
   const int64_t tail = head + packs * L, rest = head + (n - tail);
   for (int64_t i = tid; i < rest; i += stride) {
     const int64_t j = i < head ? i : tail + (i - head);
-    y[j] = f(x[j]);
+    y[j] = apply<N>(f, in, j);
   }
+}
+
+// Blocks for a kernel that moves packs from `head` on: one trip per thread, as
+// many blocks as that takes (the most loads in flight).
+template <typename T>
+unsigned grid_for_packs(int64_t n, int64_t head) {
+  return grid_for(head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>(), kBlock, 0);
+}
+
+// y[i] = f(x[i])
+template <typename T, typename F>
+void map1(const T* x, T* y, int64_t n, F f, Stream stream) {
+  const int64_t head = aligned_head<T>(n, {x, y});
+  map_kernel<1><<<grid_for_packs<T>(n, head), kBlock, 0, stream>>>(x, x, y, n, head, f);
 }
 
 // y[i] = f(a[i], b[i])
 template <typename T, typename F>
-__global__ void map2_kernel(const T* a, const T* b, T* y, int64_t n, int64_t head, F f) {
-  constexpr int L = pack_size<T>();
-  const int64_t tid = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const int64_t packs = (n - head) / L;
-  const uint4* ap = reinterpret_cast<const uint4*>(a + head);
-  const uint4* bp = reinterpret_cast<const uint4*>(b + head);
-  uint4* yp = reinterpret_cast<uint4*>(y + head);
-  for (int64_t base = tid; base < packs; base += stride * kUnroll) {
-    uint4 ra[kUnroll], rb[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (base + u * stride < packs) {
-        ra[u] = ap[base + u * stride];
-        rb[u] = bp[base + u * stride];
-      }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (base + u * stride >= packs) continue;
-      T* ea = reinterpret_cast<T*>(&ra[u]);
-      const T* eb = reinterpret_cast<const T*>(&rb[u]);
-#pragma unroll
-      for (int k = 0; k < L; ++k) ea[k] = f(ea[k], eb[k]);
-      yp[base + u * stride] = ra[u];
-    }
-  }
-  const int64_t tail = head + packs * L, rest = head + (n - tail);
-  for (int64_t i = tid; i < rest; i += stride) {
-    const int64_t j = i < head ? i : tail + (i - head);
-    y[j] = f(a[j], b[j]);
-  }
-}
-
-template <typename T, typename F>
-void map1(const T* x, T* y, int64_t n, F f, Stream stream) {
-  const int64_t head = aligned_head<T>(n, {x, y});
-  const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
-  // One trip per thread, as many blocks as that takes: the most loads in flight.
-  map1_kernel<<<grid_for(work, kBlock, 0), kBlock, 0, stream>>>(x, y, n, head, f);
-}
-
-template <typename T, typename F>
 void map2(const T* a, const T* b, T* y, int64_t n, F f, Stream stream) {
   const int64_t head = aligned_head<T>(n, {a, b, y});
-  const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
-  map2_kernel<<<grid_for(work, kBlock, 0), kBlock, 0, stream>>>(a, b, y, n, head, f);
+  map_kernel<2><<<grid_for_packs<T>(n, head), kBlock, 0, stream>>>(a, b, y, n, head, f);
 }
 
 }  // namespace opforge
