@@ -20,6 +20,24 @@ constexpr bool by_rows() {
   return false;
 }
 
+// The standard shapes of an elementwise op: 0, 1, 31 and 1,000,003 elements;
+// of an op over the last axis, [rows, cols] from one row or column to rows of
+// 65537; then those of the bandwidth table; and one above 2^31 elements, the
+// 32-bit index boundary.
+using Shapes = std::vector<std::vector<int64_t>>;
+inline Shapes shapes(bool rows) {
+  if (rows) return {{0, 8}, {1, 1}, {1, 31}, {31, 1}, {1000003, 1}, {977, 1031}, {3, 8192}, {2, 65537}};
+  return {{0}, {1}, {31}, {1000003}};
+}
+inline Shapes bandwidth_shapes(bool rows) {
+  if (rows) return {{8192, 4096}, {65536, 1024}, {1048576, 128}};
+  return {{int64_t{1} << 28}};
+}
+inline std::vector<int64_t> huge_shape(bool rows) {
+  if (rows) return {(int64_t{1} << 21) + 3, 1024};  // 2^31 + 3072 elements
+  return {(int64_t{1} << 31) + 1027};
+}
+
 // One case: every input's shape, and the call through Args.
 template <class Spec>
 struct Case {
@@ -73,23 +91,21 @@ struct Case {
 };
 
 template <class Spec>
-void test(Harness& h) {
+void test(Harness& h, bool bandwidth) {
   constexpr bool rows = by_rows<Spec>();
   for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64}) {
     if (!Spec::kDTypes.has(t)) continue;
-    for (const auto& shape : Harness::shapes(rows)) {
+    for (const auto& shape : bandwidth ? bandwidth_shapes(rows) : shapes(rows)) {
       const Case<Spec> c(t, shape);
-      h.run(c.run(), c.cpu(), c.cuda());
-    }
-    for (const auto& shape : Harness::bandwidth_shapes(rows)) {
-      const Case<Spec> c(t, shape);
-      h.bandwidth(c.run(), c.cuda());
+      if (bandwidth) h.bandwidth(c.run(), c.cuda());
+      else h.run(c.run(), c.cpu(), c.cuda());
     }
   }
+  if (bandwidth) return;
   DType smallest = DType::kInt64;  // the huge case in the narrowest dtype
   for (DType t : {DType::kInt64, DType::kFloat32, DType::kInt32, DType::kFloat16})
     if (Spec::kDTypes.has(t)) smallest = t;
-  const Case<Spec> huge(smallest, Harness::huge(rows));
+  const Case<Spec> huge(smallest, huge_shape(rows));
   h.run_huge(huge.run(), huge.cpu(), huge.cuda());
 }
 

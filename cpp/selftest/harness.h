@@ -38,15 +38,6 @@ struct Run {
 
 class Harness {
  public:
-  // The standard shapes of an elementwise op: 0, 1, 31 and 1,000,003
-  // elements; of an op over the last axis, [rows, cols] from one row or
-  // column to rows of 65537; then those of the bandwidth table; and one above
-  // 2^31 elements, the 32-bit index boundary.
-  using Shapes = std::vector<std::vector<int64_t>>;
-  static const Shapes& shapes(bool rows);
-  static const Shapes& bandwidth_shapes(bool rows);
-  static std::vector<int64_t> huge(bool rows);
-
   // Runs the case as given, then (when it has elements) again on inputs and
   // output that start one element past a 16-byte boundary.
   void run(const Run& r, const CpuFn& cpu, const CudaFn& cuda);
@@ -60,24 +51,20 @@ class Harness {
   int failures() const { return failures_; }
   int passes() const { return passes_; }
 
-  // Each test runs twice: first its correctness cases (run, run_huge), then
-  // its bandwidth cases, so the report has one table of each.
-  enum class Phase { kCorrectness, kBandwidth };
-  void set_phase(Phase p) { phase_ = p; }
-
  private:
-  bool run_once(const Run& r, const CpuFn& cpu, const CudaFn& cuda, int64_t offset, const char* note);
+  void run_once(const Run& r, const CpuFn& cpu, const CudaFn& cuda, int64_t offset, const char* note);
   void report(const Run& r, const char* note, const std::string& result);
   int failures_ = 0;
   int passes_ = 0;
-  Phase phase_ = Phase::kCorrectness;
 };
 
 // The CPU kernels' threads here (Args::parallel): the self-test is a tool of
 // its own, so a plain split over std::threads.
 void thread_parallel(void* pool, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx);
 
-using TestFn = void (*)(Harness&);
+// Each test runs twice: first its correctness cases (run, run_huge), then
+// with `bandwidth` its bandwidth cases, so the report has one table of each.
+using TestFn = void (*)(Harness&, bool bandwidth);
 bool register_test(const char* op, TestFn fn);
 
 }  // namespace opforge::selftest

@@ -11,12 +11,10 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <memory>
-#include <sstream>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <utility>
@@ -27,24 +25,11 @@
 namespace opforge::selftest {
 namespace {
 
-size_t dtype_size(DType t) {
-  switch (t) {
-    case DType::kFloat32: return 4;
-    case DType::kFloat16: return 2;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
-  }
-  return 0;
-}
+size_t dtype_size(DType t) { return t == DType::kFloat16 ? 2 : t == DType::kInt64 ? 8 : 4; }
 
-struct Options {
-  bool huge = true;
-  bool bandwidth = true;
-};  // set once, from the command line
-Options& options() {
-  static Options o;
-  return o;
-}
+struct {
+  bool huge = true, bandwidth = true;
+} options;  // set once, from the command line
 
 std::vector<std::pair<std::string, TestFn>>& registry() {
   static std::vector<std::pair<std::string, TestFn>> tests;
@@ -143,11 +128,33 @@ struct StreamHolder {
   ~StreamHolder() { cudaStreamDestroy(s); }
 };
 
+// The inputs of `r`, filled on the host (seeds `seed`, `seed` + 1, ...) and
+// copied to the device, each `offset` elements past the start of its buffer.
+struct Uploaded {
+  std::vector<std::vector<char>> host;
+  std::vector<std::unique_ptr<DeviceBuffer>> device;
+  Inputs hin, din;
+};
+Uploaded upload(const Run& r, uint64_t seed, int64_t offset, bool specials) {
+  const size_t es = dtype_size(r.dtype);
+  Uploaded u;
+  for (size_t k = 0; k < r.inputs.size(); ++k) {
+    const int64_t n = r.inputs[k];
+    u.host.emplace_back(static_cast<size_t>(n) * es);
+    fill(r.dtype, u.host.back().data(), n, seed + k, r, specials);
+    u.device.push_back(std::make_unique<DeviceBuffer>((n + offset) * es));
+    char* d = static_cast<char*>(u.device.back()->p) + offset * es;
+    ok(cudaMemcpy(d, u.host.back().data(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
+    u.hin.push_back(u.host.back().data());
+    u.din.push_back(d);
+  }
+  return u;
+}
+
 int64_t mem_available_bytes() {
   std::ifstream f("/proc/meminfo");
-  std::string key;
+  std::string key, unit;
   int64_t kb;
-  std::string unit;
   while (f >> key >> kb >> unit)
     if (key == "MemAvailable:") return kb * 1024;
   return 0;
@@ -177,23 +184,6 @@ bool register_test(const char* op, TestFn fn) {
   return true;
 }
 
-const Harness::Shapes& Harness::shapes(bool rows) {
-  static const Shapes flat = {{0}, {1}, {31}, {1000003}};
-  static const Shapes by_rows = {{0, 8}, {1, 1}, {1, 31}, {31, 1}, {1000003, 1}, {977, 1031}, {3, 8192}, {2, 65537}};
-  return rows ? by_rows : flat;
-}
-
-const Harness::Shapes& Harness::bandwidth_shapes(bool rows) {
-  static const Shapes flat = {{int64_t{1} << 28}};
-  static const Shapes by_rows = {{8192, 4096}, {65536, 1024}, {1048576, 128}};
-  return rows ? by_rows : flat;
-}
-
-std::vector<int64_t> Harness::huge(bool rows) {
-  if (rows) return {(int64_t{1} << 21) + 3, 1024};  // 2^31 + 3072 elements
-  return {(int64_t{1} << 31) + 1027};
-}
-
 void Harness::report(const Run& r, const char* note, const std::string& result) {
   std::printf("  %-10s %-8s %-24s %-10s %s\n", r.op, dtype_name(r.dtype), (r.shape + note).c_str(),
               result.rfind("ok", 0) == 0 ? "ok" : (result.rfind("skipped", 0) == 0 ? "skipped" : "FAILED"),
@@ -201,31 +191,19 @@ void Harness::report(const Run& r, const char* note, const std::string& result) 
   std::fflush(stdout);
 }
 
-bool Harness::run_once(const Run& r, const CpuFn& cpu, const CudaFn& cuda, int64_t offset, const char* note) {
+void Harness::run_once(const Run& r, const CpuFn& cpu, const CudaFn& cuda, int64_t offset, const char* note) {
   const size_t es = dtype_size(r.dtype);
   const bool specials = r.tolerance == 0;  // a NaN would make every tolerant (reducing) case NaN
   std::string result;
   try {
     StreamHolder stream;
-    std::vector<std::vector<char>> host_in;
-    std::vector<std::unique_ptr<DeviceBuffer>> dev_in;
-    Inputs hin, din;
-    for (size_t k = 0; k < r.inputs.size(); ++k) {
-      const int64_t n = r.inputs[k];
-      host_in.emplace_back(static_cast<size_t>(n) * es);
-      fill(r.dtype, host_in.back().data(), n, 1000 + k, r, specials);
-      dev_in.push_back(std::make_unique<DeviceBuffer>((n + offset) * es));
-      char* d = static_cast<char*>(dev_in.back()->p) + offset * es;
-      ok(cudaMemcpy(d, host_in.back().data(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
-      hin.push_back(host_in.back().data());
-      din.push_back(d);
-    }
+    const Uploaded in = upload(r, 1000, offset, specials);
     std::vector<char> expected(static_cast<size_t>(r.output) * es), actual(expected.size());
     DeviceBuffer dout((r.output + offset) * es);
     char* out = static_cast<char*>(dout.p) + offset * es;
     ok(cudaMemset(dout.p, 0xff, (r.output + offset) * es), "cudaMemset");
-    cpu(hin, expected.data());
-    if (const char* err = cuda(din, out, stream.s)) throw CudaError{std::string("kernel launch: ") + err};
+    cpu(in.hin, expected.data());
+    if (const char* err = cuda(in.din, out, stream.s)) throw CudaError{std::string("kernel launch: ") + err};
     ok(cudaStreamSynchronize(stream.s), "kernel");
     ok(cudaMemcpy(actual.data(), out, r.output * es, cudaMemcpyDeviceToHost), "cudaMemcpy");
     result = compare(r.dtype, expected.data(), actual.data(), r.output, r.tolerance);
@@ -235,27 +213,22 @@ bool Harness::run_once(const Run& r, const CpuFn& cpu, const CudaFn& cuda, int64
     cudaGetLastError();  // a sticky error stays; a launch error is cleared for the next case
   }
   report(r, note, result);
-  const bool passed = result.rfind("ok", 0) == 0;
-  (passed ? passes_ : failures_)++;
-  return passed;
+  (result.rfind("ok", 0) == 0 ? passes_ : failures_)++;
 }
 
 void Harness::run(const Run& r, const CpuFn& cpu, const CudaFn& cuda) {
-  if (phase_ != Phase::kCorrectness) return;
   run_once(r, cpu, cuda, 0, "");
   if (r.output > 0) run_once(r, cpu, cuda, 1, " misaligned");
 }
 
 void Harness::run_huge(const Run& r, const CpuFn& cpu, const CudaFn& cuda) {
-  if (phase_ != Phase::kCorrectness) return;
   const size_t es = dtype_size(r.dtype);
-  int64_t elements = r.output;
-  for (int64_t n : r.inputs) elements += n;
+  const int64_t elements = std::accumulate(r.inputs.begin(), r.inputs.end(), r.output);
   const double device_bytes = static_cast<double>(elements) * es;
   const double host_bytes = device_bytes + static_cast<double>(r.output) * es;
   size_t free_b = 0, total_b = 0;
   cudaMemGetInfo(&free_b, &total_b);
-  if (!options().huge) {
+  if (!options.huge) {
     report(r, "", "skipped (--no-huge)");
     return;
   }
@@ -268,23 +241,14 @@ void Harness::run_huge(const Run& r, const CpuFn& cpu, const CudaFn& cuda) {
 }
 
 void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
-  if (phase_ != Phase::kBandwidth) return;
   const size_t es = dtype_size(r.dtype);
-  int64_t elements = r.output;
-  for (int64_t n : r.inputs) elements += n;
-  if (r.moved_elements) elements = r.moved_elements;
+  const int64_t elements = r.moved_elements ? r.moved_elements
+                                            : std::accumulate(r.inputs.begin(), r.inputs.end(), r.output);
   const size_t bytes = static_cast<size_t>(elements) * es;
   try {
     StreamHolder stream;
-    std::vector<std::unique_ptr<DeviceBuffer>> dev_in;
-    Inputs din;
-    for (size_t k = 0; k < r.inputs.size(); ++k) {
-      std::vector<char> host(static_cast<size_t>(r.inputs[k]) * es);
-      fill(r.dtype, host.data(), r.inputs[k], 2000 + k, r, false);
-      dev_in.push_back(std::make_unique<DeviceBuffer>(host.size()));
-      ok(cudaMemcpy(dev_in.back()->p, host.data(), host.size(), cudaMemcpyHostToDevice), "cudaMemcpy");
-      din.push_back(dev_in.back()->p);
-    }
+    Uploaded in = upload(r, 2000, 0, false);
+    in.host = {};  // bandwidth shapes take GiBs: keep only the device copies
     DeviceBuffer out(r.output * es), copy_src(bytes / 2), copy_dst(bytes / 2);
     cudaEvent_t start, stop;
     ok(cudaEventCreate(&start), "cudaEventCreate");
@@ -304,7 +268,7 @@ void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
       return static_cast<double>(ms[ms.size() / 2]);
     };
     const double op_ms = median_ms([&] {
-      if (const char* err = cuda(din, out.p, stream.s)) throw CudaError{err};
+      if (const char* err = cuda(in.din, out.p, stream.s)) throw CudaError{err};
     });
     // A copy of half the bytes reads and writes as many bytes as the op does.
     const double copy_ms = median_ms([&] {
@@ -327,8 +291,8 @@ void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
 int main(int argc, char** argv) {
   using namespace opforge::selftest;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--no-huge")) options().huge = false;
-    else if (!std::strcmp(argv[i], "--no-bandwidth")) options().bandwidth = false;
+    if (!std::strcmp(argv[i], "--no-huge")) options.huge = false;
+    else if (!std::strcmp(argv[i], "--no-bandwidth")) options.bandwidth = false;
     else {
       std::fprintf(stderr, "usage: %s [--no-huge] [--no-bandwidth]\n", argv[0]);
       return 64;
@@ -356,13 +320,12 @@ int main(int argc, char** argv) {
   auto tests = registry();
   std::sort(tests.begin(), tests.end());
   Harness h;
-  for (auto& [op, fn] : tests) fn(h);
-  if (options().bandwidth) {
+  for (auto& [op, fn] : tests) fn(h, false);
+  if (options.bandwidth) {
     std::printf("\n  bandwidth: GB/s read + written, median of 20 launches, next to cudaMemcpy device-to-device"
                 " of the same bytes\n");
     std::printf("  %-10s %-8s %-20s %9s %12s %8s\n", "op", "dtype", "shape", "GB/s", "memcpy GB/s", "ratio");
-    h.set_phase(Harness::Phase::kBandwidth);
-    for (auto& [op, fn] : tests) fn(h);
+    for (auto& [op, fn] : tests) fn(h, true);
   }
   std::printf("\nopforge selftest: %d cases passed, %d failed\n", h.passes(), h.failures());
   return h.failures() ? 1 : 0;

@@ -18,20 +18,11 @@
 
 #include <vector>
 
+// Each defines Plugin<Spec>, Creator<Spec> and CreatorBase for its generation.
 #if NV_TENSORRT_MAJOR >= 10
 #include "tensorrt/plugin_v3.h"
-namespace opforge::trt {
-template <class Spec>
-using Creator = CreatorV3<Spec>;
-using CreatorBase = nv::IPluginCreatorInterface;
-}  // namespace opforge::trt
 #else
 #include "tensorrt/plugin_v2.h"
-namespace opforge::trt {
-template <class Spec>
-using Creator = CreatorV2<Spec>;
-using CreatorBase = nv::IPluginCreator;
-}  // namespace opforge::trt
 #endif
 
 namespace opforge::trt {

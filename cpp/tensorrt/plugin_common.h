@@ -31,13 +31,9 @@ constexpr const char* kPluginVersion = "1";
 constexpr const char* kPluginNamespace = OPFORGE_NS_STR;
 
 template <class Spec>
-struct PluginName {
-  static constexpr auto kValue = camel_name<str_len(OPFORGE_PREFIX) + str_len(Spec::kName)>(OPFORGE_PREFIX, Spec::kName);
-};
-
-template <class Spec>
 const char* plugin_name() noexcept {
-  return PluginName<Spec>::kValue.data();
+  static constexpr auto kName = camel_name<str_len(OPFORGE_PREFIX) + str_len(Spec::kName)>(OPFORGE_PREFIX, Spec::kName);
+  return kName.data();
 }
 
 // The attribute values of one plugin, in Spec::kAttrs order.
@@ -90,17 +86,15 @@ bool passes(const std::string& err) noexcept {
 
 // ---- plugin fields -------------------------------------------------------------
 
-inline nv::PluginFieldType field_type(const Attr& a) {
-  return a.type == AttrType::kFloat ? nv::PluginFieldType::kFLOAT32 : nv::PluginFieldType::kINT32;
-}
-
-// One field per attribute; `data` (may be null) holds 4 bytes per attribute.
+// One field per attribute, float32 or int32; `data` (may be null) holds 4 bytes per attribute.
 template <class Spec>
 void describe_fields(std::array<nv::PluginField, Spec::kAttrs.size()>& fields, nv::PluginFieldCollection& fc,
                      const void* data) noexcept {
   for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i)
     fields[i] = nv::PluginField(Spec::kAttrs[i].name, data ? static_cast<const char*>(data) + 4 * i : nullptr,
-                                field_type(Spec::kAttrs[i]), 1);
+                                Spec::kAttrs[i].type == AttrType::kFloat ? nv::PluginFieldType::kFLOAT32
+                                                                         : nv::PluginFieldType::kINT32,
+                                1);
   fc.nbFields = static_cast<int32_t>(fields.size());
   fc.fields = fields.data();
 }
@@ -193,6 +187,9 @@ struct Shape {
 
 // The inputs' count, dtypes and shape relations, as far as they are known:
 // "" or the reason. Desc: PluginTensorDesc, or DynamicPluginTensorDesc.
+inline const nv::PluginTensorDesc& desc_of(const nv::PluginTensorDesc& d) { return d; }
+inline const nv::PluginTensorDesc& desc_of(const nv::DynamicPluginTensorDesc& d) { return d.desc; }
+
 template <class Spec, class Desc>
 std::string check_inputs(const Desc* in, int32_t nb_inputs, int32_t nb_outputs) {
   constexpr std::size_t n = Spec::kInputs.size();
@@ -202,10 +199,7 @@ std::string check_inputs(const Desc* in, int32_t nb_inputs, int32_t nb_outputs) 
   DType types[n];
   Shape shapes[n];
   for (std::size_t i = 0; i < n; ++i) {
-    const nv::PluginTensorDesc& d = [&]() -> const nv::PluginTensorDesc& {
-      if constexpr (std::is_same_v<Desc, nv::PluginTensorDesc>) return in[i];
-      else return in[i].desc;
-    }();
+    const nv::PluginTensorDesc& d = desc_of(in[i]);
     if (!to_dtype(d.type, &types[i]))
       return std::string(Spec::kInputs[i]) + " has unsupported TensorRT dtype " +
              std::to_string(static_cast<int>(d.type));
@@ -215,7 +209,18 @@ std::string check_inputs(const Desc* in, int32_t nb_inputs, int32_t nb_outputs) 
   return err.empty() ? check_shapes<Spec>(shapes) : err;
 }
 
-// ---- enqueue -------------------------------------------------------------------
+// ---- createPlugin, enqueue ------------------------------------------------------
+
+// A new Plugin(attrs, extra...) from the attributes that read(attrs) fills;
+// nullptr, the reason logged, when it returns one.
+template <class Spec, class Plugin, class Read, class... Extra>
+Plugin* create(const char* where, Read&& read, const Extra&... extra) noexcept {
+  return guarded<Spec>(where, static_cast<Plugin*>(nullptr), [&]() -> Plugin* {
+    AttrValues<Spec> attrs{};
+    if (!passes<Spec>(read(attrs))) return nullptr;
+    return new Plugin(attrs, extra...);
+  });
+}
 
 template <class Spec>
 int32_t run(const AttrValues<Spec>& attrs, const nv::PluginTensorDesc* input_desc, const void* const* inputs,

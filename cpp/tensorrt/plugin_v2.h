@@ -17,13 +17,15 @@
 
 namespace opforge::trt {
 
+using CreatorBase = nv::IPluginCreator;
+
 template <class Spec>
-class PluginV2 final : public nv::IPluginV2DynamicExt {
+class Plugin final : public nv::IPluginV2DynamicExt {
  public:
-  PluginV2(const AttrValues<Spec>& attrs, const std::string& ns) : attrs_(attrs), namespace_(ns) {}
-  PluginV2(const PluginV2&) = default;
-  PluginV2& operator=(const PluginV2&) = delete;
-  ~PluginV2() override = default;
+  Plugin(const AttrValues<Spec>& attrs, const std::string& ns) : attrs_(attrs), namespace_(ns) {}
+  Plugin(const Plugin&) = default;
+  Plugin& operator=(const Plugin&) = delete;
+  ~Plugin() override = default;
 
   // IPluginV2
   const char* getPluginType() const noexcept override { return plugin_name<Spec>(); }
@@ -56,7 +58,7 @@ class PluginV2 final : public nv::IPluginV2DynamicExt {
   // IPluginV2DynamicExt
   nv::IPluginV2DynamicExt* clone() const noexcept override {
     return guarded<Spec>("clone", static_cast<nv::IPluginV2DynamicExt*>(nullptr),
-                         [&]() -> nv::IPluginV2DynamicExt* { return new PluginV2(*this); });
+                         [&]() -> nv::IPluginV2DynamicExt* { return new Plugin(*this); });
   }
 
   nv::DimsExprs getOutputDimensions(int32_t /*output_index*/, const nv::DimsExprs* inputs,
@@ -106,33 +108,24 @@ class PluginV2 final : public nv::IPluginV2DynamicExt {
 };
 
 template <class Spec>
-class CreatorV2 final : public nv::IPluginCreator {
+class Creator final : public nv::IPluginCreator {
  public:
-  CreatorV2() { describe_fields<Spec>(field_names_, fc_, nullptr); }
+  Creator() { describe_fields<Spec>(field_names_, fc_, nullptr); }
 
   const char* getPluginName() const noexcept override { return plugin_name<Spec>(); }
   const char* getPluginVersion() const noexcept override { return kPluginVersion; }
   const nv::PluginFieldCollection* getFieldNames() noexcept override { return &fc_; }
 
   // A missing, mistyped or out-of-range field logs the reason and returns nullptr.
-  nv::IPluginV2* createPlugin(const char* /*name*/,
-                              const nv::PluginFieldCollection* fc) noexcept override {
-    return guarded<Spec>("createPlugin", static_cast<nv::IPluginV2*>(nullptr),
-                         [&]() -> nv::IPluginV2* {
-                           AttrValues<Spec> attrs{};
-                           if (!passes<Spec>(parse_fields<Spec>(fc, attrs))) return nullptr;
-                           return new PluginV2<Spec>(attrs, namespace_);
-                         });
+  nv::IPluginV2* createPlugin(const char* /*name*/, const nv::PluginFieldCollection* fc) noexcept override {
+    return create<Spec, Plugin<Spec>>(
+        "createPlugin", [&](AttrValues<Spec>& attrs) { return parse_fields<Spec>(fc, attrs); }, namespace_);
   }
 
-  nv::IPluginV2* deserializePlugin(const char* /*name*/, const void* data,
-                                   size_t length) noexcept override {
-    return guarded<Spec>("deserializePlugin", static_cast<nv::IPluginV2*>(nullptr),
-                         [&]() -> nv::IPluginV2* {
-                           AttrValues<Spec> attrs{};
-                           if (!passes<Spec>(decode_attrs<Spec>(data, length, attrs.data()))) return nullptr;
-                           return new PluginV2<Spec>(attrs, namespace_);
-                         });
+  nv::IPluginV2* deserializePlugin(const char* /*name*/, const void* data, size_t length) noexcept override {
+    return create<Spec, Plugin<Spec>>(
+        "deserializePlugin", [&](AttrValues<Spec>& attrs) { return decode_attrs<Spec>(data, length, attrs.data()); },
+        namespace_);
   }
 
   void setPluginNamespace(const char* ns) noexcept override {

@@ -11,16 +11,18 @@
 
 namespace opforge::trt {
 
+using CreatorBase = nv::IPluginCreatorInterface;
+
 template <class Spec>
-class PluginV3 final : public nv::IPluginV3,
+class Plugin final : public nv::IPluginV3,
                        public nv::IPluginV3OneCore,
                        public nv::IPluginV3OneBuild,
                        public nv::IPluginV3OneRuntime {
  public:
-  explicit PluginV3(const AttrValues<Spec>& attrs) : attrs_(attrs) {}
-  PluginV3(const PluginV3&) = default;  // fields_ is rebuilt before each use
-  PluginV3& operator=(const PluginV3&) = delete;
-  ~PluginV3() override = default;
+  explicit Plugin(const AttrValues<Spec>& attrs) : attrs_(attrs) {}
+  Plugin(const Plugin&) = default;  // fields_ is rebuilt before each use
+  Plugin& operator=(const Plugin&) = delete;
+  ~Plugin() override = default;
 
   // IPluginV3
   nv::IPluginCapability* getCapabilityInterface(nv::PluginCapabilityType type) noexcept override {
@@ -34,7 +36,7 @@ class PluginV3 final : public nv::IPluginV3,
 
   nv::IPluginV3* clone() noexcept override {
     return guarded<Spec>("clone", static_cast<nv::IPluginV3*>(nullptr),
-                         [&]() -> nv::IPluginV3* { return new PluginV3(*this); });
+                         [&]() -> nv::IPluginV3* { return new Plugin(*this); });
   }
 
   // IPluginV3OneCore
@@ -109,9 +111,9 @@ class PluginV3 final : public nv::IPluginV3,
 };
 
 template <class Spec>
-class CreatorV3 final : public nv::IPluginCreatorV3One {
+class Creator final : public nv::IPluginCreatorV3One {
  public:
-  CreatorV3() { describe_fields<Spec>(field_names_, fc_, nullptr); }
+  Creator() { describe_fields<Spec>(field_names_, fc_, nullptr); }
 
   const char* getPluginName() const noexcept override { return plugin_name<Spec>(); }
   const char* getPluginVersion() const noexcept override { return kPluginVersion; }
@@ -121,12 +123,8 @@ class CreatorV3 final : public nv::IPluginCreatorV3One {
   // A missing, mistyped or out-of-range field logs the reason and returns nullptr.
   nv::IPluginV3* createPlugin(const char* /*name*/, const nv::PluginFieldCollection* fc,
                               nv::TensorRTPhase /*phase*/) noexcept override {
-    return guarded<Spec>("createPlugin", static_cast<nv::IPluginV3*>(nullptr),
-                         [&]() -> nv::IPluginV3* {
-                           AttrValues<Spec> attrs{};
-                           if (!passes<Spec>(parse_fields<Spec>(fc, attrs))) return nullptr;
-                           return new PluginV3<Spec>(attrs);
-                         });
+    return create<Spec, Plugin<Spec>>("createPlugin",
+                                      [&](AttrValues<Spec>& attrs) { return parse_fields<Spec>(fc, attrs); });
   }
 
  private:
