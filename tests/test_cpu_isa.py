@@ -10,6 +10,9 @@ OPFORGE_CPU=baseline makes a process use the baseline copy on any CPU.
 
 from __future__ import annotations
 
+import platform
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +101,19 @@ def test_float_fmod_is_c_fmod(copies, copy):
         with np.errstate(all="ignore"):
             want = np.fmod(got[f"modulo_{case}_a"], got[f"modulo_{case}_b"])
         assert same_bits(got[f"modulo_{case}"], want), f"{case} ({copy} copy): not C's fmod bit for bit"
+
+
+@pytest.mark.parametrize("framework", ["torch", "onnxruntime", "tensorflow"])
+def test_libraries_carry_the_v3_copy(framework):
+    """The vectorised loops are in the library: 8-wide float16 conversions,
+    clip's 8-wide min/max and fmod's 4-wide double division (objdump's view
+    of the compiler's output)."""
+    objdump = shutil.which("objdump")
+    if objdump is None:
+        pytest.skip("no objdump (binutils) on this machine to read the compiled code")
+    if platform.machine() != "x86_64":
+        pytest.skip(f"the v3 copy is x86-64 only; this is {platform.machine()}")
+    code = subprocess.run([objdump, "-d", "--no-show-raw-insn", library(framework)], capture_output=True, text=True,
+                          check=True).stdout
+    for instruction in ("vcvtph2ps %xmm", "vcvtps2ph $0x0,%ymm", "vminps %ymm", "vdivpd %ymm"):
+        assert instruction in code, f"{framework}: no '{instruction}' in the library: a loop did not vectorise"

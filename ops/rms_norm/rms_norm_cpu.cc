@@ -7,17 +7,22 @@
 namespace opforge::rms_norm {
 namespace {
 
-// Eight partial sums: the compiler may not reorder one float sum, but
-// vectorises eight independent ones.
+// 32 partial sums: the compiler may not reorder one float sum, but
+// vectorises independent ones, and 32 keep several vector additions in flight.
 struct SumOfSquares {
-  float part[8] = {};
-  void add(const float* v, int64_t n) {  // n is a multiple of 8 but at a row's end
+  static constexpr int kLanes = 32;
+  float part[kLanes] = {};
+  void add(const float* v, int64_t n) {  // n is a multiple of kLanes but at a row's end
     int64_t c = 0;
-    for (; c + 8 <= n; c += 8)
-      for (int k = 0; k < 8; ++k) part[k] += v[c + k] * v[c + k];
+    for (; c + kLanes <= n; c += kLanes)
+      for (int k = 0; k < kLanes; ++k) part[k] += v[c + k] * v[c + k];
     for (; c < n; ++c) part[0] += v[c] * v[c];
   }
-  float total() const { return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])); }
+  float total() const {
+    float lanes[8] = {};
+    for (int k = 0; k < kLanes; ++k) lanes[k % 8] += part[k];
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+  }
 };
 
 template <typename T, typename Isa>
