@@ -122,9 +122,9 @@ endfunction()
 
 # opforge_framework_library(<fw> SOURCES src... [CUDA <bool>] [ALLOW_UNDEFINED])
 # -> target opforge_<fw>, file lib<namespace>_<fw>.so exporting only what
-# cpp/exports/<fw>.map lists; CUDA true: with the CUDA kernels. ALLOW_UNDEFINED: the framework libraries linked
-# here are stand-ins for the ones it will load with (another C++ ABI), so
-# some symbols can only resolve there.
+# cpp/exports/<fw>.map lists; CUDA true: with the CUDA kernels.
+# ALLOW_UNDEFINED: the framework libraries linked here are stand-ins for the
+# ones it will load with (another C++ ABI), so some symbols can only resolve there.
 function(opforge_framework_library fw)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "ALLOW_UNDEFINED" "CUDA" "SOURCES")
   add_library(opforge_${fw} SHARED ${ARG_SOURCES})
