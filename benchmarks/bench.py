@@ -6,7 +6,7 @@ and of the builtin, their ratio (÷ builtin: below 1 means opforge is faster),
 the op's GB/s (bytes read and written) and a same-size memory copy's GB/s.
 It writes the CPU figures as a PNG plot (matplotlib).
 
-    python benchmarks/bench.py [--repeat 30] [--plot benchmarks/cpu.png] [--frameworks torch ...]
+    python benchmarks/bench.py [--repeat 60] [--plot benchmarks/cpu.png] [--frameworks torch ...]
 
 Builtins: torch clamp / fmod / a zeroed copy / the rms_norm composite;
 TensorFlow clip_by_value / truncatemod / a zeroed copy / the composite;
@@ -17,6 +17,7 @@ ONNX Runtime Clip / Mod(fmod=1) / RMSNormalization (opset 23). The GPU table
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import subprocess
@@ -95,6 +96,44 @@ def torch_cases(n: int):
     }
 
 
+SCRIPT_CALLS = 100
+
+
+def torchscript_cases(n: int):
+    """The torch ops as Triton's libtorch backend runs them: from TorchScript,
+    with no Python per call (SCRIPT_CALLS calls per run)."""
+    import opforge
+    import torch
+
+    opforge.load("torch")
+    x, b = torch.randn(n), torch.randn(n) + 3
+    i = torch.randint(-1000, 1000, (n,), dtype=torch.int64)
+    rows = torch.randn(n // ROW, ROW)
+    w = 1 + 0.01 * torch.randn(ROW)  # weights near 1: a hundred chained rms_norms stay normal numbers
+    # Each call takes the previous result: TorchScript drops calls whose results go unused.
+    calls = {
+        "clip": ("torch.ops.opforge.clip(y, -0.5, 0.5)", "torch.clamp(y, -0.5, 0.5)"),
+        "modulo": ("torch.ops.opforge.modulo(y, b)", "torch.fmod(y, b)"),
+        "zero_out": ("torch.ops.opforge.zero_out(y)", "zeroed(y)"),
+        "rms_norm": ("torch.ops.opforge.rms_norm(y, b, 1e-6)",
+                     "y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + 1e-6) * b"),
+    }
+    source = """
+def zeroed(x):
+    y = torch.zeros_like(x)
+    y[:1] = x[:1]
+    return y
+"""
+    for op, pair in calls.items():
+        for which, call in zip(("ours", "builtin"), pair):
+            source += (f"def {op}_{which}(x, b):\n    y = x\n    for _ in range({SCRIPT_CALLS}):\n"
+                       f"        y = {call}\n    return y\n")
+    cu = torch.jit.CompilationUnit(source)
+    inputs = {"clip": (x, b), "modulo": (x, b), "zero_out": (i, i), "rms_norm": (rows, w)}
+    return {op: tuple((lambda f=getattr(cu, f"{op}_{which}"), a=inputs[op]: f(*a)) for which in ("ours", "builtin"))
+            for op in calls}
+
+
 def tensorflow_cases(n: int):
     import opforge
     import tensorflow as tf
@@ -159,7 +198,8 @@ def onnxruntime_cases(n: int):
     return cases
 
 
-CASES = {"torch": torch_cases, "tensorflow": tensorflow_cases, "onnxruntime": onnxruntime_cases}
+CASES = {"torch": torch_cases, "torchscript": torchscript_cases, "tensorflow": tensorflow_cases,
+         "onnxruntime": onnxruntime_cases}
 
 
 def run_framework(framework: str, repeat: int) -> list[dict]:
@@ -167,7 +207,8 @@ def run_framework(framework: str, repeat: int) -> list[dict]:
     for n in SIZES:
         copy = copy_seconds(max(moved_bytes("clip", n), 64), repeat)
         for op, (ours, builtin) in CASES[framework](n).items():
-            times = median_seconds(*(fn for fn in (ours, builtin) if fn), repeat=repeat)
+            calls = SCRIPT_CALLS if framework == "torchscript" else 1
+            times = [t / calls for t in median_seconds(*(fn for fn in (ours, builtin) if fn), repeat=repeat)]
             a, b = times[0], times[1] if builtin else None
             rows.append({"framework": framework, "op": op, "n": n, "ours": a, "builtin": b,
                          "gbs": moved_bytes(op, n) / a / 1e9, "copy_gbs": moved_bytes("clip", n) / copy / 1e9})
@@ -219,7 +260,7 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeat", type=int, default=30)
+    p.add_argument("--repeat", type=int, default=60)
     p.add_argument("--frameworks", nargs="+", choices=list(CASES), default=list(CASES))
     p.add_argument("--plot", default=str(Path(__file__).with_name("cpu.png")), help="PNG to write ('' for none)")
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -234,14 +275,13 @@ def main() -> None:
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    import os
-
     title = f"{cpu}, {os.cpu_count()} cores"
     print(f"CPU: {title}")
     rows = []
     for fw in args.frameworks:  # one process per framework: their thread pools never meet
+        # numpy's BLAS threads would spin next to the framework's on a small machine; nothing here uses them.
         proc = subprocess.run([sys.executable, __file__, "--child", fw, "--repeat", str(args.repeat)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         if proc.returncode != 0:
             print(f"{fw}: skipped ({(proc.stderr.strip().splitlines() or ['failed'])[-1]})")
             continue

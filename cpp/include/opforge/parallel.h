@@ -19,6 +19,7 @@
 #include "opforge/kernel_api.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define OPFORGE_X86_V3 1
 #define OPFORGE_TARGET_V3 __attribute__((target("avx2,fma,f16c")))
@@ -50,7 +51,9 @@ inline bool cpu_has_x86_v3() {
     const char* choice = std::getenv("OPFORGE_CPU");
     if (choice != nullptr && std::strcmp(choice, "baseline") == 0) return false;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    unsigned eax, ebx, ecx, edx;  // F16C from CPUID: GCC 10's __builtin_cpu_supports does not know it
+    const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+    return f16c && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }();
   return has;
 #else
