@@ -76,6 +76,9 @@ function(opforge_add_kernel_libraries)
   get_property(cpu_srcs GLOBAL PROPERTY OPFORGE_KERNELS_SOURCES)
   add_library(opforge_kernels STATIC ${cpu_srcs})
   opforge_target_defaults(opforge_kernels)
+  # a * b + c stays two roundings in the FMA copy of the loops (parallel.h):
+  # the same bits on every x86-64, and numpy's.
+  target_compile_options(opforge_kernels PRIVATE -ffp-contract=off)
   if(OPFORGE_HAVE_CUDA)
     get_property(cuda_srcs GLOBAL PROPERTY OPFORGE_CUDA_SOURCES)
     add_library(opforge_kernels_cuda STATIC ${cuda_srcs})
