@@ -169,6 +169,9 @@ def onnxruntime_cases(n: int):
         model = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid("opforge", 1)])
         model.ir_version = 10 if opset >= 23 else 8
         so = ort.SessionOptions()
+        # Each session has its own intra-op pool, whose threads spin after a run: timed in
+        # alternation, one session's spinning would slow the other down on a small machine.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         so.register_custom_ops_library(lib)
         s = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
 
