@@ -8,7 +8,7 @@ It writes the CPU figures as a PNG plot (matplotlib).
 
     python benchmarks/bench.py [--repeat 60] [--plot benchmarks/cpu.png] [--frameworks torch ...]
 
-Builtins: torch clamp / fmod / a zeroed copy / the rms_norm composite;
+Builtins: torch clamp (float32 and float16) / fmod / a zeroed copy / the rms_norm composite;
 TensorFlow clip_by_value / truncatemod / a zeroed copy / the composite;
 ONNX Runtime Clip / Mod(fmod=1) / RMSNormalization (opset 23). The GPU table
 (benchmarks/gpu_vs_torch.py) adds torch.compile.
@@ -62,7 +62,7 @@ def median_seconds(*fns, repeat: int) -> list[float]:
 
 def moved_bytes(op: str, n: int) -> int:
     """Bytes an op reads and writes for n float32 (zero_out: int64) elements."""
-    return {"clip": 8 * n, "modulo": 12 * n, "zero_out": 8 * n + 8, "rms_norm": 8 * n + 4 * ROW}[op]
+    return {"clip": 8 * n, "clip_f16": 4 * n, "modulo": 12 * n, "zero_out": 8 * n + 8, "rms_norm": 8 * n + 4 * ROW}[op]
 
 
 def copy_seconds(nbytes: int, repeat: int) -> float:
@@ -79,6 +79,7 @@ def torch_cases(n: int):
     opforge.load("torch")
     ops = torch.ops.opforge
     x, b = torch.randn(n), torch.randn(n) + 3
+    h = x.half()
     i = torch.randint(-1000, 1000, (n,), dtype=torch.int64)
     rows, w = torch.randn(n // ROW, ROW), torch.randn(ROW)
 
@@ -89,6 +90,7 @@ def torch_cases(n: int):
 
     return {
         "clip": (lambda: ops.clip(x, -0.5, 0.5), lambda: torch.clamp(x, -0.5, 0.5)),
+        "clip_f16": (lambda: ops.clip(h, -0.5, 0.5), lambda: torch.clamp(h, -0.5, 0.5)),
         "modulo": (lambda: ops.modulo(x, b), lambda: torch.fmod(x, b)),
         "zero_out": (lambda: ops.zero_out(i), lambda: zeroed(i)),
         "rms_norm": (lambda: ops.rms_norm(rows, w, 1e-6),
@@ -255,7 +257,7 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     frameworks = sorted({r["framework"] for r in rows})
     fig, axes = plt.subplots(1, len(frameworks), figsize=(5 * len(frameworks), 4), squeeze=False, sharey=True)
     for ax, fw in zip(axes[0], frameworks):
-        for op in ("clip", "modulo", "zero_out", "rms_norm"):
+        for op in ("clip", "clip_f16", "modulo", "zero_out", "rms_norm"):
             pts = [(r["n"], r["ours"] / r["builtin"]) for r in rows if r["framework"] == fw and r["op"] == op
                    and r["builtin"]]
             if pts:
