@@ -55,7 +55,7 @@ fuzz: $(VENV)/.opforge-installed
 # (absl) with -fsanitize=address.
 ASAN_BUILD ?= build/asan
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-test-asan: $(VENV)/.deps
+test-asan: $(VENV)/.opforge-installed
 	cmake -S . -B $(ASAN_BUILD) -DOPFORGE_FRAMEWORKS=onnxruntime -DOPFORGE_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DOPFORGE_PYTHON=$(abspath $(PY)) "-DCMAKE_CXX_FLAGS=$(ASAN_FLAGS)" "-DCMAKE_SHARED_LINKER_FLAGS=$(ASAN_FLAGS)"
 	cmake --build $(ASAN_BUILD)

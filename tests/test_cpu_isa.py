@@ -105,6 +105,7 @@ def test_libraries_carry_the_v3_copy(framework):
     """The vectorised loops are in the library: 8-wide float16 conversions,
     clip's 8-wide min/max and fmod's 4-wide double division (objdump's view
     of the compiler's output)."""
+    require_framework(framework)
     objdump = shutil.which("objdump")
     if objdump is None:
         pytest.skip("no objdump (binutils) on this machine to read the compiled code")

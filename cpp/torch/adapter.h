@@ -40,7 +40,6 @@ inline bool to_dtype(at::ScalarType s, DType* out) {
   }
 }
 
-
 // torch's intra-op threads (at::parallel_for: torch.set_num_threads, OpenMP).
 inline void parallel(void*, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
   at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) { body(ctx, begin, end); });

@@ -19,9 +19,9 @@ struct SumOfSquares {
     for (; c < n; ++c) part[0] += v[c] * v[c];
   }
   float total() const {
-    float lanes[8] = {};
-    for (int k = 0; k < kLanes; ++k) lanes[k % 8] += part[k];
-    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    float sum = 0.0f;
+    for (float p : part) sum += p;
+    return sum;
   }
 };
 

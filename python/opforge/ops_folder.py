@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-INCLUDE = re.compile(r'include\(\s*"?\$\{CMAKE_CURRENT_LIST_DIR\}/([^/"]+)/op\.cmake"?\s*\)')
+from opforge.cases import op_dirs
+
 CALL = re.compile(r"^\s*opforge_op\s*\(([^()]*)\)\s*$", re.S)
 KINDS = ("SPEC", "KERNELS", "CUDA")
 
@@ -47,7 +48,7 @@ def check(ops: Path) -> list[str]:
     if not listing.is_file():
         raise OpsFolderError(f"{ops} has no ops.cmake: an ops folder lists its op folders there (see README, "
                              "or start one with `opforge new NAME --ops DIR`)")
-    names = INCLUDE.findall(listing.read_text())
+    names = list(op_dirs(ops))
     if not names:
         raise OpsFolderError(f'{listing} includes no op folder: add include("${{CMAKE_CURRENT_LIST_DIR}}/<op>/op.cmake")')
     for name in names:

@@ -201,16 +201,16 @@ bool same_dims(const Shape& a, const Shape& b) {
 
 template <class Spec, class Shape>
 std::string check_shapes(const Shape* s) {
-  const std::string op = Spec::kName;  // short: no allocation; the names below become strings only on failure
+  const char* op = Spec::kName;  // the message becomes a string only on failure
   for (const Relation& r : Spec::kRelations) {
     const char *a = Spec::kInputs[r.a], *b = Spec::kInputs[r.b];
     const Shape &sa = s[r.a], &sb = s[r.b];
     if (r.rule == Rule::kSameShape && !same_dims(sa, sb))
-      return op + ": " + a + " and " + b + " must have the same shape, got " + shape_str(sa) + " and " +
+      return std::string(op) + ": " + a + " and " + b + " must have the same shape, got " + shape_str(sa) + " and " +
              shape_str(sb);
     if (r.rule != Rule::kLastAxis) continue;
-    if (sb.rank < 1) return op + ": " + b + " must have at least one dimension, got a scalar";
-    if (sa.rank != 1) return op + ": " + a + " must be 1-D, got shape " + shape_str(sa);
+    if (sb.rank < 1) return std::string(op) + ": " + b + " must have at least one dimension, got a scalar";
+    if (sa.rank != 1) return std::string(op) + ": " + a + " must be 1-D, got shape " + shape_str(sa);
     if (!(sa[0] == sb[sb.rank - 1])) {
       std::ostringstream m;
       m << op << ": " << a << " has " << sa[0] << " elements but the last axis of " << b << " has "
