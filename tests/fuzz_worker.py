@@ -1,5 +1,6 @@
 """The child process of tests/test_fuzz.py: loads one framework and one opforge
-library, then runs the cases it is sent, one at a time, and answers each.
+library, then runs the cases it is sent, one at a time, and answers each,
+calling the ops as opforge.cases does.
 
     python fuzz_worker.py FRAMEWORK LIBRARY NAMESPACE
 
@@ -20,12 +21,10 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-
-def camel(op: str) -> str:
-    return "".join(part.capitalize() for part in op.split("_"))
+from opforge.cases import Case, call_tensorflow, call_torch, onnx_model, run_onnxruntime  # noqa: E402
 
 
-def strided_like(t, torch):
+def strided_like(t):
     """The same values as a non-contiguous view: the transpose of a contiguous copy of the transpose."""
     if t.dim() == 0 or t.numel() == 0:
         return t
@@ -41,11 +40,9 @@ def torch_runner(lib, ns):
     torch.ops.load_library(lib)
     ops = getattr(torch.ops, ns)
 
-    def run(case):
-        ins = [torch.from_numpy(a) for a in case["inputs"]]
-        if case["strided"]:
-            ins = [strided_like(t, torch) for t in ins]
-        return getattr(ops, case["op"])(*ins, *case["attrs"].values()).numpy()
+    def run(case, strided):
+        ins = [torch.from_numpy(a) for a in case.inputs]
+        return call_torch(ops, case, [strided_like(t) for t in ins] if strided else ins).numpy()
 
     return run
 
@@ -54,35 +51,14 @@ def tensorflow_runner(lib, ns):
     import tensorflow as tf
 
     module = tf.load_op_library(lib)
-
-    def run(case):
-        ins = [tf.constant(a) for a in case["inputs"]]  # typed: numpy arrays would be converted to T
-        return getattr(module, f"{ns}_{case['op']}")(*ins, **case["attrs"]).numpy()
-
-    return run
+    # typed constants: plain numpy arrays would be converted to the op's T
+    return lambda case, strided: call_tensorflow(module, ns, case, [tf.constant(a) for a in case.inputs]).numpy()
 
 
 def onnxruntime_runner(lib, ns):
     import onnxruntime as ort
-    from onnx import helper
 
-    types = {"float32": 1, "int32": 6, "int64": 7, "float16": 10, "float64": 11, "int8": 3}
-
-    def run(case):
-        names = [f"in{i}" for i in range(len(case["inputs"]))]
-        node = helper.make_node(camel(case["op"]), names, ["y"], domain=ns, **case["attrs"])
-        elem = [types[str(a.dtype)] for a in case["inputs"]]
-        ins = [helper.make_tensor_value_info(n, e, None) for n, e in zip(names, elem)]
-        g = helper.make_graph([node], "g", ins, [helper.make_tensor_value_info("y", elem[0], None)])
-        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(ns, 1)])
-        model.ir_version = 8
-        so = ort.SessionOptions()
-        so.log_severity_level = 4
-        so.register_custom_ops_library(lib)
-        s = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-        return s.run(None, dict(zip(names, case["inputs"])))[0]
-
-    return run
+    return lambda case, strided: run_onnxruntime(ort, lib, onnx_model(case, ns), case.inputs)
 
 
 def read_message(stream):
@@ -105,9 +81,10 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # frameworks' chatter must not reach the protocol
     write_message(stdout, {"ready": True})
-    while (case := read_message(stdin)) is not None:
+    while (message := read_message(stdin)) is not None:
+        case = Case(message["op"], str(message["inputs"][0].dtype), message["inputs"], message["attrs"])
         try:
-            answer = {"out": np.asarray(run(case))}
+            answer = {"out": np.asarray(run(case, message["strided"]))}
         except Exception as e:  # the framework's own error: the parent checks its type
             answer = {"error": type(e).__name__, "message": (str(e).strip().splitlines() or [""])[0][:300]}
         write_message(stdout, answer)

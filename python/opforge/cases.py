@@ -21,9 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-ONNX_TYPES = {"float32": 1, "int32": 6, "int64": 7, "float16": 10}  # TensorProto values
-
-
 def op_dirs(ops_dir) -> dict[str, Path]:
     """The ops an ops folder builds, in the order its ops.cmake lists them."""
     ops_dir = Path(ops_dir)
@@ -117,10 +114,10 @@ def onnx_model(case: Case, namespace: str) -> bytes:
 
     names = [f"in{i}" for i in range(len(case.inputs))]
     node = helper.make_node(camel(case.op), names, ["y"], domain=namespace, **case.attrs)
-    elem = ONNX_TYPES[case.dtype]
-    inputs = [helper.make_tensor_value_info(n, ONNX_TYPES[str(a.dtype)], [f"{n}_d{k}" for k in range(a.ndim)])
+    inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype),
+                                            [f"{n}_d{k}" for k in range(a.ndim)])
               for n, a in zip(names, case.inputs)]
-    output = helper.make_tensor_value_info("y", elem, None)
+    output = helper.make_tensor_value_info("y", helper.np_dtype_to_tensor_dtype(np.dtype(case.dtype)), None)
     graph = helper.make_graph([node], f"{namespace}_{case.op}", inputs, [output])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
                                                     helper.make_opsetid(namespace, 1)])
