@@ -2,8 +2,10 @@
 process per framework, on this machine's CPU (and GPU when torch sees one).
 
 For every op, framework and size it prints the median time of opforge's op
-and of the builtin, their ratio (÷ builtin: below 1 means opforge is faster),
-the op's GB/s (bytes read and written) and a same-size memory copy's GB/s.
+and of the builtin, their ratio (÷ builtin: below 1 means opforge is faster)
+with the middle half of the ratios of samples taken side by side (a range
+that straddles 1 is a tie on this machine), the op's GB/s (bytes read and
+written) and a same-size memory copy's GB/s.
 It writes the CPU figures as a PNG plot (matplotlib).
 
     python benchmarks/bench.py [--repeat 60] [--plot benchmarks/cpu.png] [--frameworks torch ...]
@@ -44,9 +46,10 @@ def calls_per_sample(fn, at_least: float = 2e-4) -> int:
         number *= 2
 
 
-def median_seconds(*fns, repeat: int) -> list[float]:
-    """Median seconds per call of each fn. Their samples interleave, so that
-    a change in the machine's load touches all of them alike."""
+def sample_seconds(*fns, repeat: int) -> list[list[float]]:
+    """`repeat` samples of the seconds per call of each fn. Their samples
+    interleave, so that a change in the machine's load touches all of them
+    alike, and sample i of one fn was taken next to sample i of the others."""
     for fn in fns:
         fn()  # warm-up: allocators, thread pools
     numbers = [calls_per_sample(fn) for fn in fns]
@@ -57,7 +60,11 @@ def median_seconds(*fns, repeat: int) -> list[float]:
             for _ in range(number):
                 fn()
             out.append((time.perf_counter() - start) / number)
-    return [statistics.median(s) for s in samples]
+    return samples
+
+
+def median_seconds(*fns, repeat: int) -> list[float]:
+    return [statistics.median(s) for s in sample_seconds(*fns, repeat=repeat)]
 
 
 def moved_bytes(op: str, n: int) -> int:
@@ -226,9 +233,13 @@ def run_framework(framework: str, repeat: int) -> list[dict]:
         copy = copy_seconds(max(moved_bytes("clip", n), 64), repeat)
         for op, (ours, builtin) in CASES[framework](n).items():
             calls = script_calls(n) if framework == "torchscript" else 1
-            times = [t / calls for t in median_seconds(*(fn for fn in (ours, builtin) if fn), repeat=repeat)]
-            a, b = times[0], times[1] if builtin else None
+            samples = sample_seconds(*(fn for fn in (ours, builtin) if fn), repeat=repeat)
+            a = statistics.median(samples[0]) / calls
+            b = statistics.median(samples[1]) / calls if builtin else None
+            # The middle half of the paired ratios: where it straddles 1, the two are a tie on this machine.
+            quartiles = statistics.quantiles([x / y for x, y in zip(*samples)], n=4) if builtin else None
             rows.append({"framework": framework, "op": op, "n": n, "ours": a, "builtin": b,
+                         "ratio_iqr": quartiles and [quartiles[0], quartiles[2]],
                          "gbs": moved_bytes(op, n) / a / 1e9, "copy_gbs": moved_bytes("clip", n) / copy / 1e9})
     return rows
 
@@ -241,11 +252,12 @@ def child(framework: str, repeat: int) -> None:
 
 def print_table(rows: list[dict]) -> None:
     print(f"{'framework':12} {'op':9} {'elements':>9} {'opforge ms':>11} {'builtin ms':>11} {'÷builtin':>9} "
-          f"{'GB/s':>7} {'copy GB/s':>10}")
+          f"{'middle half':>12} {'GB/s':>7} {'copy GB/s':>10}")
     for r in rows:
         b = f"{r['builtin'] * 1e3:11.3f}" if r["builtin"] else f"{'–':>11}"
         ratio = f"{r['ours'] / r['builtin']:9.2f}" if r["builtin"] else f"{'–':>9}"
-        print(f"{r['framework']:12} {r['op']:9} {r['n']:>9} {r['ours'] * 1e3:11.3f} {b} {ratio} "
+        spread = f"{r['ratio_iqr'][0]:.2f}–{r['ratio_iqr'][1]:.2f}" if r["builtin"] else "–"
+        print(f"{r['framework']:12} {r['op']:9} {r['n']:>9} {r['ours'] * 1e3:11.3f} {b} {ratio} {spread:>12} "
               f"{r['gbs']:7.1f} {r['copy_gbs']:10.1f}")
 
 
@@ -259,17 +271,19 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     fig, axes = plt.subplots(1, len(frameworks), figsize=(5 * len(frameworks), 4), squeeze=False, sharey=True)
     for ax, fw in zip(axes[0], frameworks):
         for op in ("clip", "clip_f16", "modulo", "zero_out", "rms_norm"):
-            pts = [(r["n"], r["ours"] / r["builtin"]) for r in rows if r["framework"] == fw and r["op"] == op
-                   and r["builtin"]]
+            pts = [(r["n"], r["ours"] / r["builtin"], *r["ratio_iqr"]) for r in rows
+                   if r["framework"] == fw and r["op"] == op and r["builtin"]]
             if pts:
-                ax.plot(*zip(*pts), marker="o", label=op)
+                n, ratio, low, high = zip(*pts)
+                line, = ax.plot(n, ratio, marker="o", label=op)
+                ax.fill_between(n, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
         ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(fw)
         ax.set_xlabel("elements")
         ax.legend()
-    axes[0][0].set_ylabel("opforge time ÷ builtin time (below 1: faster)")
+    axes[0][0].set_ylabel("opforge time ÷ builtin time")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -283,6 +297,8 @@ def main() -> None:
     p.add_argument("--plot", default=str(Path(__file__).with_name("cpu.png")), help="PNG to write ('' for none)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.repeat < 2:
+        p.error("--repeat must be at least 2 (the middle half of the ratios needs two samples)")
     if args.child:
         return child(args.child, args.repeat)
     import json
@@ -307,7 +323,8 @@ def main() -> None:
     print_table(rows)
     if args.plot and rows:
         try:
-            plot(rows, Path(args.plot), f"opforge ÷ builtin, CPU: {title}")
+            plot(rows, Path(args.plot), f"opforge ÷ builtin (below 1: opforge is faster; band: the middle half "
+                                        f"of the paired samples), CPU: {title}")
         except ImportError:
             print("no matplotlib: no plot (pip install matplotlib)")
     try:

@@ -1,16 +1,22 @@
 """GPU speed of opforge's CUDA kernels against torch's builtins for the same
-math and against a device-to-device copy of the same bytes, in one process:
-per op, dtype and shape the median time of 30 launches (CUDA events) and
-GB/s counting bytes read and written; ratios above 1 mean opforge is faster
-than the builtin.
+math, the same builtins under torch.compile, and a device-to-device copy of
+the same bytes, in one process. Per op, dtype and shape: GB/s counting bytes
+read and written, from the median of 30 launches each (CUDA events), the
+four timed in alternation; then opforge's speed as a multiple of each (above
+1: opforge is faster), with the middle half of the builtin's ratios over
+samples taken side by side (a range that straddles 1 is a tie).
 
-    python benchmarks/gpu_vs_torch.py [--repeat 30] [--small]
+    python benchmarks/gpu_vs_torch.py [--repeat 30] [--small] [--no-compile] [--device cuda]
+
+--device cpu runs the same cases on the CPU: a check that the script works
+where no GPU is (tests/test_benchmarks.py), not a CPU measurement (bench.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 
 import torch
 import torch.nn.functional as F
@@ -18,18 +24,40 @@ import torch.nn.functional as F
 import opforge
 
 
-def median_ms(fn, repeat: int) -> float:
-    for _ in range(3):
-        fn()
-    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    samples = []
+def sample_ms(fns, repeat: int, device: str) -> list[list[float]]:
+    """`repeat` samples of each fn in ms, interleaved, so that sample i of
+    each was taken next to sample i of the others."""
+    for fn in fns:
+        for _ in range(3):  # warm-up: allocator, compiled kernels
+            fn()
+    cuda = device == "cuda"
+    if cuda:
+        events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in fns]
+        torch.cuda.synchronize()
+    samples = [[] for _ in fns]
     for _ in range(repeat):
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        samples.append(start.elapsed_time(stop))
-    return statistics.median(samples)
+        for i, fn in enumerate(fns):
+            if cuda:
+                start, stop = events[i]
+                start.record()
+                fn()
+                stop.record()
+                stop.synchronize()
+                samples[i].append(start.elapsed_time(stop))
+            else:
+                t = time.perf_counter()
+                fn()
+                samples[i].append((time.perf_counter() - t) * 1e3)
+    return samples
+
+
+# torch's builtins of the same math as opforge's ops.
+def clip_builtin(x):
+    return torch.clamp(x, -0.5, 0.5)
+
+
+def modulo_builtin(a, b):
+    return torch.fmod(a, b)
 
 
 def zero_out_builtin(x):
@@ -38,48 +66,67 @@ def zero_out_builtin(x):
     return y
 
 
-def cases(small: bool):
+def rms_norm_builtin(x, w):
+    return F.rms_norm(x, (x.shape[-1],), w, 1e-6)
+
+
+def cases(small: bool, device: str):
+    """(op, dtype, shape, bytes moved, args, opforge fn, builtin fn) per case."""
     ops = torch.ops.opforge
     n = 1 << (20 if small else 28)
     shapes = [(64, 1024)] if small else [(8192, 4096), (65536, 1024), (1048576, 128)]
     for dtype in (torch.float32, torch.float16):
-        x = torch.randn(n, device="cuda", dtype=dtype)
-        yield "clip", dtype, str(n), 2 * x.nbytes, lambda x=x: ops.clip(x, -0.5, 0.5), \
-            lambda x=x: torch.clamp(x, -0.5, 0.5)
+        x = torch.randn(n, device=device, dtype=dtype)
+        yield "clip", dtype, str(n), 2 * x.nbytes, (x,), lambda x: ops.clip(x, -0.5, 0.5), clip_builtin
     for dtype in (torch.float32, torch.int32):
-        a = (torch.randn(n, device="cuda") * 100).to(dtype)
-        b = (torch.randn(n, device="cuda") * 10 + 50).to(dtype)
-        yield "modulo", dtype, str(n), 3 * a.nbytes, lambda a=a, b=b: ops.modulo(a, b), \
-            lambda a=a, b=b: torch.fmod(a, b)
+        a = (torch.randn(n, device=device) * 100).to(dtype)
+        b = (torch.rand(n, device=device) * 99 + 1).to(dtype)  # in [1, 100): torch's integer fmod raises on 0 on the CPU
+        yield "modulo", dtype, str(n), 3 * a.nbytes, (a, b), ops.modulo, modulo_builtin
     for dtype in (torch.int32, torch.int64):
-        i = torch.randint(-1000, 1000, (n,), device="cuda", dtype=dtype)
-        yield "zero_out", dtype, str(n), i.nbytes, lambda i=i: ops.zero_out(i), lambda i=i: zero_out_builtin(i)
+        i = torch.randint(-1000, 1000, (n,), device=device, dtype=dtype)
+        # zero_out reads one element and writes the rest: its bytes are the writes
+        yield "zero_out", dtype, str(n), i.nbytes, (i,), ops.zero_out, zero_out_builtin
     for dtype in (torch.float32, torch.float16):
         for rows, cols in shapes:
-            x = torch.randn(rows, cols, device="cuda", dtype=dtype)
-            w = torch.randn(cols, device="cuda", dtype=dtype)
-            yield "rms_norm", dtype, f"{rows}x{cols}", 2 * x.nbytes + w.nbytes, \
-                lambda x=x, w=w: ops.rms_norm(x, w, 1e-6), \
-                lambda x=x, w=w, cols=cols: F.rms_norm(x, (cols,), w, 1e-6)
+            x = torch.randn(rows, cols, device=device, dtype=dtype)
+            w = torch.randn(cols, device=device, dtype=dtype)
+            yield "rms_norm", dtype, f"{rows}x{cols}", 2 * x.nbytes + w.nbytes, (x, w), \
+                lambda x, w: ops.rms_norm(x, w, 1e-6), rms_norm_builtin
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeat", type=int, default=30)
     p.add_argument("--small", action="store_true", help="small sizes (a quick check, not a measurement)")
+    p.add_argument("--no-compile", action="store_true", help="leave torch.compile out")
+    p.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     args = p.parse_args()
+    if args.repeat < 2:
+        p.error("--repeat must be at least 2 (the middle half of the ratios needs two samples)")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("gpu_vs_torch.py: torch sees no CUDA device (--device cpu checks the script on the CPU)")
     opforge.load("torch")
-    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}")
-    print(f"{'op':9} {'dtype':8} {'shape':>12} {'opforge GB/s':>13} {'builtin GB/s':>13} {'copy GB/s':>10} "
-          f"{'÷builtin':>9} {'÷copy':>6}")
-    for name, dtype, shape, nbytes, ours, builtin in cases(args.small):
-        src = torch.empty(nbytes // 2, dtype=torch.uint8, device="cuda")
-        dst = torch.empty_like(src)
-        t_ours, t_builtin = median_ms(ours, args.repeat), median_ms(builtin, args.repeat)
-        t_copy = median_ms(lambda: dst.copy_(src), args.repeat)
+    name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU (a check of the script, not a measurement)"
+    print(f"{name}, torch {torch.__version__}")
+    print(f"{'op':9} {'dtype':8} {'shape':>12} {'opforge':>8} {'builtin':>8} {'compile':>8} {'copy':>8} "
+          f"{'×builtin':>9} {'middle half':>12} {'×compile':>9} {'×copy':>6}   (GB/s; ×: opforge's speed as a multiple)")
+    for op, dtype, shape, nbytes, inputs, ours, builtin in cases(args.small, args.device):
+        src = torch.empty(nbytes // 2, dtype=torch.uint8, device=args.device)  # a copy of half the bytes reads and
+        dst = torch.empty_like(src)                                             # writes as many as the op
+        fns = [lambda: ours(*inputs), lambda: builtin(*inputs), lambda: dst.copy_(src)]
+        if not args.no_compile:
+            torch._dynamo.reset()  # a fresh compile per case, never a cache that gave up and fell back to eager
+            compiled = torch.compile(builtin, dynamic=False)
+            fns.append(lambda: compiled(*inputs))
+        samples = sample_ms(fns, args.repeat, args.device)
+        t_ours, t_builtin, t_copy, *t_compiled = (statistics.median(s) for s in samples)
+        quartiles = statistics.quantiles([b / o for o, b in zip(samples[0], samples[1])], n=4)
         gbs = lambda ms: nbytes / ms / 1e6
-        print(f"{name:9} {str(dtype).removeprefix('torch.'):8} {shape:>12} {gbs(t_ours):>13.0f} "
-              f"{gbs(t_builtin):>13.0f} {gbs(t_copy):>10.0f} {t_builtin / t_ours:>9.2f} {t_copy / t_ours:>6.2f}")
+        compiled_cols = (f"{gbs(t_compiled[0]):>8.0f}", f"{t_compiled[0] / t_ours:>9.2f}") if t_compiled else \
+            (f"{'–':>8}", f"{'–':>9}")
+        print(f"{op:9} {str(dtype).removeprefix('torch.'):8} {shape:>12} {gbs(t_ours):>8.0f} {gbs(t_builtin):>8.0f} "
+              f"{compiled_cols[0]} {gbs(t_copy):>8.0f} {t_builtin / t_ours:>9.2f} "
+              f"{f'{quartiles[0]:.2f}–{quartiles[2]:.2f}':>12} {compiled_cols[1]} {t_copy / t_ours:>6.2f}")
         del src, dst
 
 
