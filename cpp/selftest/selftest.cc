@@ -130,12 +130,14 @@ struct StreamHolder {
 
 // The inputs of `r`, filled on the host (seeds `seed`, `seed` + 1, ...) and
 // copied to the device, each `offset` elements past the start of its buffer.
+// keep_host false: each host copy goes once uploaded (bandwidth shapes take
+// GiBs; then `hin` is empty).
 struct Uploaded {
   std::vector<std::vector<char>> host;
   std::vector<std::unique_ptr<DeviceBuffer>> device;
   Inputs hin, din;
 };
-Uploaded upload(const Run& r, uint64_t seed, int64_t offset, bool specials) {
+Uploaded upload(const Run& r, uint64_t seed, int64_t offset, bool specials, bool keep_host = true) {
   const size_t es = dtype_size(r.dtype);
   Uploaded u;
   for (size_t k = 0; k < r.inputs.size(); ++k) {
@@ -145,8 +147,9 @@ Uploaded upload(const Run& r, uint64_t seed, int64_t offset, bool specials) {
     u.device.push_back(std::make_unique<DeviceBuffer>((n + offset) * es));
     char* d = static_cast<char*>(u.device.back()->p) + offset * es;
     ok(cudaMemcpy(d, u.host.back().data(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
-    u.hin.push_back(u.host.back().data());
     u.din.push_back(d);
+    if (keep_host) u.hin.push_back(u.host.back().data());
+    else std::vector<char>().swap(u.host.back());  // frees, where = {} would keep the capacity
   }
   return u;
 }
@@ -247,8 +250,7 @@ void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
   const size_t bytes = static_cast<size_t>(elements) * es;
   try {
     StreamHolder stream;
-    Uploaded in = upload(r, 2000, 0, false);
-    in.host = {};  // bandwidth shapes take GiBs: keep only the device copies
+    const Uploaded in = upload(r, 2000, 0, false, false);
     DeviceBuffer out(r.output * es), copy_src(bytes / 2), copy_dst(bytes / 2);
     cudaEvent_t start, stop;
     ok(cudaEventCreate(&start), "cudaEventCreate");
