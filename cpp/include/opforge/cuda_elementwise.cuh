@@ -110,16 +110,18 @@ unsigned grid_for_packs(int64_t n, int64_t head) {
   return grid_for(head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>(), kBlock, 0);
 }
 
-// y[i] = f(x[i])
+// y[i] = f(x[i]); nothing is launched for n == 0.
 template <typename T, typename F>
 void map1(const T* x, T* y, int64_t n, F f, Stream stream) {
+  if (n <= 0) return;
   const int64_t head = aligned_head<T>(n, {x, y});
   map_kernel<1><<<grid_for_packs<T>(n, head), kBlock, 0, stream>>>(x, x, y, n, head, f);
 }
 
-// y[i] = f(a[i], b[i])
+// y[i] = f(a[i], b[i]); nothing is launched for n == 0.
 template <typename T, typename F>
 void map2(const T* a, const T* b, T* y, int64_t n, F f, Stream stream) {
+  if (n <= 0) return;
   const int64_t head = aligned_head<T>(n, {a, b, y});
   map_kernel<2><<<grid_for_packs<T>(n, head), kBlock, 0, stream>>>(a, b, y, n, head, f);
 }
