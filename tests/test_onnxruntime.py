@@ -4,6 +4,7 @@ onnxruntime 1.15 (Triton 23.05) in its own virtual environment."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,19 @@ def test_epsilon_attribute_is_optional():
     case = next(c for c in all_cases() if c.op == "rms_norm" and c.dtype == "float32")
     case.attrs = {}  # the reference's default, 1e-6, must be the op's default too
     assert_matches(case, run_onnxruntime(ort, library("onnxruntime"), onnx_model(case, "opforge"), case.inputs))
+
+
+@pytest.mark.parametrize("op, attrs, message", [
+    ("rms_norm", {"epsilon": 0}, "rms_norm: attribute 'epsilon' must be a float, got an int"),  # optional: no default
+    ("clip", {"lo": -1, "hi": 1.0}, "clip: attribute 'lo' must be a float, got an int"),  # required: not "missing"
+])
+def test_attribute_of_the_wrong_type_is_refused(op, attrs, message):
+    """onnx.helper makes epsilon=0 an int attribute: the session is refused
+    instead of the op computing with the default epsilon."""
+    case = next(c for c in all_cases() if c.op == op and c.dtype == "float32")
+    case.attrs = attrs
+    with pytest.raises(Exception, match=re.escape(message)):
+        run_onnxruntime(ort, library("onnxruntime"), onnx_model(case, "opforge"), case.inputs)
 
 
 def old_runtime_pythons() -> list[str]:

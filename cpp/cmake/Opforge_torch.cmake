@@ -35,11 +35,9 @@ print(json.dumps({"version": torch.__version__.split("+")[0], "full": torch.__ve
                   "prefix": torch.utils.cmake_prefix_path,
                   "abi": int(torch.compiled_with_cxx11_abi()), "cuda": torch.version.cuda or ""}))
 ]=])
-  string(JSON _torch_version GET "${_torch}" version)
-  string(JSON _torch_full GET "${_torch}" full)
-  string(JSON _torch_prefix GET "${_torch}" prefix)
-  string(JSON _torch_abi GET "${_torch}" abi)
-  string(JSON _torch_cuda GET "${_torch}" cuda)
+  foreach(_key version full prefix abi cuda)
+    string(JSON _torch_${_key} GET "${_torch}" ${_key})
+  endforeach()
 
   if(_torch_cuda AND NOT OPFORGE_HAVE_CUDA)
     opforge_report(torch SKIPPED

@@ -59,16 +59,6 @@ inline bool to_dtype(ONNXTensorElementDataType t, DType* out) {
   }
 }
 
-inline ONNXTensorElementDataType to_onnx(DType t) {
-  switch (t) {
-    case DType::kFloat32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
-    case DType::kFloat16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
-    case DType::kInt32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
-    case DType::kInt64: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
-  }
-  return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-}
-
 // ONNX Runtime turns an exception thrown from CreateKernel or Compute into a
 // failed session or Run() with this message; the process keeps going.
 inline void check(const std::string& error) {
@@ -81,16 +71,25 @@ struct Kernel {
     const OrtApi& api = Ort::GetApi();
     for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
       const Attr& a = Spec::kAttrs[i];
+      const bool is_float = a.type == AttrType::kFloat;
       float f = 0.f;
       int64_t k = 0;
-      OrtStatus* status = a.type == AttrType::kFloat ? api.KernelInfoGetAttribute_float(info, a.name, &f)
-                                                     : api.KernelInfoGetAttribute_int64(info, a.name, &k);
-      attrs[i] = a.type == AttrType::kFloat ? f : static_cast<double>(k);
+      OrtStatus* status = is_float ? api.KernelInfoGetAttribute_float(info, a.name, &f)
+                                   : api.KernelInfoGetAttribute_int64(info, a.name, &k);
+      attrs[i] = is_float ? f : static_cast<double>(k);
       if (status == nullptr) continue;
       api.ReleaseStatus(status);
+      // Absent, or given with the other type (epsilon=0 in onnx.helper is an
+      // int): only the other getter tells them apart.
+      status = is_float ? api.KernelInfoGetAttribute_int64(info, a.name, &k)
+                        : api.KernelInfoGetAttribute_float(info, a.name, &f);
+      if (status == nullptr)
+        check(std::string(Spec::kName) + ": attribute '" + a.name + "' must be " + (is_float ? "a float" : "an int") +
+              ", got " + (is_float ? "an int" : "a float"));
+      api.ReleaseStatus(status);
       if (a.required())
-        check(std::string(Spec::kName) + ": required " + (a.type == AttrType::kFloat ? "float" : "int") +
-              " attribute '" + a.name + "' is missing");
+        check(std::string(Spec::kName) + ": required " + (is_float ? "float" : "int") + " attribute '" + a.name +
+              "' is missing");
       attrs[i] = a.default_value;
     }
     check(check_attrs<Spec>(attrs));
@@ -141,7 +140,7 @@ struct Kernel {
 template <class Spec>
 struct Op : Ort::CustomOpBase<Op<Spec>, Kernel<Spec>> {
   static constexpr auto kName = camel_name<str_len(Spec::kName)>("", Spec::kName);
-  Op(DType t, bool cuda) : type(to_onnx(t)), on_cuda(cuda) {}
+  Op(ONNXTensorElementDataType t, bool cuda) : type(t), on_cuda(cuda) {}
   void* CreateKernel(const OrtApi&, const OrtKernelInfo* info) const { return new Kernel<Spec>(info, on_cuda); }
   const char* GetName() const { return kName.data(); }
   const char* GetExecutionProviderType() const { return on_cuda ? "CUDAExecutionProvider" : "CPUExecutionProvider"; }
@@ -158,11 +157,13 @@ struct Op : Ort::CustomOpBase<Op<Spec>, Kernel<Spec>> {
 // They live as long as the process.
 template <class Spec>
 bool register_op() {
-  for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64}) {
-    if (!Spec::kDTypes.has(t)) continue;
-    registry().push_back(new Op<Spec>(t, false));
+  for (ONNXTensorElementDataType o : {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16,
+                                      ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64}) {
+    DType t;
+    if (!to_dtype(o, &t) || !Spec::kDTypes.has(t)) continue;
+    registry().push_back(new Op<Spec>(o, false));
 #if OPFORGE_WITH_CUDA
-    registry().push_back(new Op<Spec>(t, true));
+    registry().push_back(new Op<Spec>(o, true));
 #endif
   }
   return true;

@@ -11,18 +11,6 @@
 #include "onnxruntime/adapter.h"
 
 namespace opforge::ort_adapter {
-
-std::vector<OrtCustomOp*>& registry() {
-  static std::vector<OrtCustomOp*> ops;
-  return ops;
-}
-
-namespace {
-std::atomic<int> negotiated{0};
-}  // namespace
-
-int api_version() { return negotiated.load(std::memory_order_relaxed); }
-
 namespace {
 
 constexpr int kMinApiVersion = 13;  // ONNX Runtime 1.13 (Triton 22.12)
@@ -40,7 +28,7 @@ int runtime_api_version(const OrtApiBase* base) {
 }
 
 std::mutex domain_mutex;
-int domain_version = 0;
+std::atomic<int> negotiated{0};  // the API version of the first registration, for good
 
 // Session options keep a raw pointer to the domain, so it must outlive every
 // one of them: one domain for the process, made at the first registration,
@@ -53,13 +41,21 @@ Ort::CustomOpDomain& shared_domain(int version) {
       op->version = static_cast<uint32_t>(version);
       d->Add(op);
     }
-    domain_version = version;
+    negotiated.store(version, std::memory_order_relaxed);
     return d;
   }();
   return *domain;
 }
 
 }  // namespace
+
+std::vector<OrtCustomOp*>& registry() {
+  static std::vector<OrtCustomOp*> ops;
+  return ops;
+}
+
+int api_version() { return negotiated.load(std::memory_order_relaxed); }
+
 }  // namespace opforge::ort_adapter
 
 extern "C" __attribute__((visibility("default"))) OrtStatus* ORT_API_CALL
@@ -71,20 +67,20 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   while (version >= kMinApiVersion && (api = api_base->GetApi(version)) == nullptr) --version;
   if (api == nullptr) {
     const OrtApi* v1 = api_base->GetApi(1);
-    const std::string msg = std::string("opforge: ONNX Runtime ") + api_base->GetVersionString() +
+    const std::string msg = std::string("opforge: ONNX Runtime ") + (api_base->GetVersionString ? api_base->GetVersionString() : "?") +
                             " offers none of API versions " + std::to_string(kMinApiVersion) +
                             ".." + std::to_string(wanted);
     return v1 ? v1->CreateStatus(ORT_FAIL, msg.c_str()) : nullptr;
   }
-  Ort::InitApi(api);
-  negotiated.store(version, std::memory_order_relaxed);
   try {
     std::lock_guard<std::mutex> lock(domain_mutex);
-    Ort::CustomOpDomain& domain = shared_domain(version);
-    if (domain_version != version)  // a second ONNX Runtime in one process
-      return api->CreateStatus(ORT_FAIL, ("opforge: registered with ONNX Runtime API " + std::to_string(domain_version) +
+    // A second ONNX Runtime in one process is refused before it replaces the
+    // API table that the first one's kernels call through.
+    if (api_version() != 0 && api_version() != version)
+      return api->CreateStatus(ORT_FAIL, ("opforge: registered with ONNX Runtime API " + std::to_string(api_version()) +
                                           " already; this runtime offers " + std::to_string(version)).c_str());
-    Ort::UnownedSessionOptions(options).Add(domain);
+    Ort::InitApi(api);
+    Ort::UnownedSessionOptions(options).Add(shared_domain(version));
   } catch (const Ort::Exception& e) {
     return api->CreateStatus(e.GetOrtErrorCode(), e.what());
   } catch (const std::exception& e) {

@@ -59,18 +59,15 @@ struct Case {
     return r;
   }
 
-  int64_t numel(std::size_t i) const {
-    int64_t n = 1;
-    for (int64_t d : shapes[i]) n *= d;
-    return n;
-  }
+  Dims dims(std::size_t i) const { return {shapes[i].data(), static_cast<int>(shapes[i].size())}; }
+  int64_t numel(std::size_t i) const { return dims(i).numel(); }
 
   Args args(const Inputs& in, void* out) const {
     Args a{};
     a.dtype = dtype;
     for (std::size_t i = 0; i < shapes.size(); ++i) {
       a.inputs[i] = in[i];
-      a.dims[i] = {shapes[i].data(), static_cast<int>(shapes[i].size())};
+      a.dims[i] = dims(i);
     }
     a.output = out;
     a.numel = numel(Spec::kOutput.like);

@@ -42,9 +42,7 @@ inline void parallel(void* pool, int64_t n, int64_t grain, void (*body)(void*, i
 }
 
 template <class Spec>
-struct Names {
-  static constexpr auto kOp = camel_name<str_len(OPFORGE_PREFIX) + str_len(Spec::kName)>(OPFORGE_PREFIX, Spec::kName);
-};
+constexpr auto kOpName = camel_name<str_len(OPFORGE_PREFIX) + str_len(Spec::kName)>(OPFORGE_PREFIX, Spec::kName);
 
 template <class Spec>
 tf::Status shape_fn(si::InferenceContext* c) {
@@ -67,13 +65,8 @@ tf::Status shape_fn(si::InferenceContext* c) {
 
 template <class Spec>
 tf::Status op_def(tf::OpRegistrationData* data) {
-  tf::OpDefBuilder b(Names<Spec>::kOp.data());
-  std::string types;
-  for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64})
-    if (Spec::kDTypes.has(t))
-      types += std::string(types.empty() ? "" : ", ") + (t == DType::kFloat32 ? "float" : t == DType::kFloat16 ? "half"
-                                                       : t == DType::kInt32   ? "int32" : "int64");
-  b.Attr("T: {" + types + "}");
+  tf::OpDefBuilder b(kOpName<Spec>.data());
+  b.Attr("T: {" + Spec::kDTypes.names() + "}");  // TensorFlow's own names: float32, float16, int32, int64
   for (const char* name : Spec::kInputs) b.Input(std::string(name) + ": T");
   b.Output(std::string(Spec::kOutput.name) + ": T");
   for (const Attr& a : Spec::kAttrs)
@@ -90,15 +83,11 @@ class Kernel : public tf::OpKernel {
  public:
   explicit Kernel(tf::OpKernelConstruction* c) : tf::OpKernel(c) {
     for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
-      if (Spec::kAttrs[i].type == AttrType::kFloat) {
-        float v = 0.f;
-        OP_REQUIRES_OK(c, c->GetAttr(Spec::kAttrs[i].name, &v));
-        attrs_[i] = v;
-      } else {
-        int64_t v = 0;
-        OP_REQUIRES_OK(c, c->GetAttr(Spec::kAttrs[i].name, &v));
-        attrs_[i] = static_cast<double>(v);
-      }
+      const Attr& a = Spec::kAttrs[i];
+      float f = 0.f;
+      int64_t k = 0;
+      OP_REQUIRES_OK(c, a.type == AttrType::kFloat ? c->GetAttr(a.name, &f) : c->GetAttr(a.name, &k));
+      attrs_[i] = a.type == AttrType::kFloat ? f : static_cast<double>(k);
     }
     const std::string err = check_attrs<Spec>(attrs_);
     OP_REQUIRES(c, err.empty(), tf::errors::InvalidArgument(err));
@@ -154,7 +143,7 @@ tf::OpKernel* create(tf::OpKernelConstruction* c) {
 template <class Spec>
 bool register_op() {
   tf::OpRegistry::Global()->Register(op_def<Spec>);
-  const char* name = Names<Spec>::kOp.data();
+  const char* name = kOpName<Spec>.data();
   // The dtype constraint lives in the op: one kernel per device suffices.
   static tf::kernel_factory::OpKernelRegistrar cpu(
       tf::register_kernel::Name(name).Device(tf::DEVICE_CPU).Build(), name, &create<Spec, false>);

@@ -25,7 +25,6 @@ class Plugin final : public nv::IPluginV2DynamicExt {
   Plugin(const AttrValues<Spec>& attrs, const std::string& ns) : attrs_(attrs), namespace_(ns) {}
   Plugin(const Plugin&) = default;
   Plugin& operator=(const Plugin&) = delete;
-  ~Plugin() override = default;
 
   // IPluginV2
   const char* getPluginType() const noexcept override { return plugin_name<Spec>(); }

@@ -22,7 +22,6 @@ class Plugin final : public nv::IPluginV3,
   explicit Plugin(const AttrValues<Spec>& attrs) : attrs_(attrs) {}
   Plugin(const Plugin&) = default;  // fields_ is rebuilt before each use
   Plugin& operator=(const Plugin&) = delete;
-  ~Plugin() override = default;
 
   // IPluginV3
   nv::IPluginCapability* getCapabilityInterface(nv::PluginCapabilityType type) noexcept override {

@@ -17,13 +17,12 @@ void Spec::cpu(const Args& a) {
     return t > hi ? hi : t;
   };
   const auto nan = [](float) { return std::numeric_limits<float>::quiet_NaN(); };
-  if (a.dtype == DType::kFloat32) {
-    if (nan_bound) map_cpu(a, nan, a.out<float>(), a.in<float>(0));
-    else map_cpu(a, clip, a.out<float>(), a.in<float>(0));
-  } else {
-    if (nan_bound) map_cpu(a, nan, a.out<uint16_t>(), a.in<uint16_t>(0));
-    else map_cpu(a, clip, a.out<uint16_t>(), a.in<uint16_t>(0));
-  }
+  const auto run = [&](auto* y, const auto* x) {
+    if (nan_bound) map_cpu(a, nan, y, x);
+    else map_cpu(a, clip, y, x);
+  };
+  if (a.dtype == DType::kFloat32) run(a.out<float>(), a.in<float>(0));
+  else run(a.out<uint16_t>(), a.in<uint16_t>(0));
 }
 
 }  // namespace opforge::clip

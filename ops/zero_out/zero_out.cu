@@ -37,8 +37,7 @@ __global__ void zero_out_kernel(const T* x, T* y, int64_t n, int64_t head) {
 template <typename T>
 void launch(const T* x, T* y, int64_t n, Stream stream) {
   const int64_t head = aligned_head<T>(n, {y});
-  const int64_t work = head + (n - head) / (pack_size<T>() * kUnroll) + pack_size<T>();
-  zero_out_kernel<<<grid_for(work, kBlock, 0), kBlock, 0, stream>>>(x, y, n, head);
+  zero_out_kernel<<<grid_for_packs<T>(n, head), kBlock, 0, stream>>>(x, y, n, head);
 }
 
 }  // namespace

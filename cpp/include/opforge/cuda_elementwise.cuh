@@ -15,10 +15,16 @@
 #include <cstdint>
 #include <initializer_list>
 
-#include "opforge/cuda_launch.cuh"
 #include "opforge/kernel_api.h"
 
 namespace opforge {
+
+constexpr int kBlock = 256;
+
+inline const char* launch_error() {
+  const cudaError_t err = cudaGetLastError();
+  return err == cudaSuccess ? nullptr : cudaGetErrorString(err);
+}
 
 // Blocks of `block` threads for `threads` threads of work, at most `waves`
 // full waves on every SM of the current device (0: as many as the work needs,

@@ -158,24 +158,19 @@ std::string check_dtypes(const DType* t) {
 }
 
 template <class Spec>
-std::string check_attr(std::size_t i, double v) {
-  const Attr& a = Spec::kAttrs[i];
-  const bool integral = a.type != AttrType::kInt || v == std::floor(v);
-  if (integral && (!a.bounded() || (std::isfinite(v) && v >= a.min && v <= a.max))) return {};
-  // The message only on failure: built on every call, it costs more than a small kernel.
-  const std::string what = std::string(Spec::kName) + ": " + a.name + " must be ";
-  if (!integral) return what + "an integer, got " + number(v);
-  const std::string range = a.max == kInf    ? ">= " + number(a.min)
-                            : a.min == -kInf ? "<= " + number(a.max)
-                                             : "in [" + number(a.min) + ", " + number(a.max) + "]";
-  return what + "a finite number " + range + ", got " + number(v);
-}
-
-template <class Spec>
 std::string check_attrs(const double* values) {
   for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
-    std::string err = check_attr<Spec>(i, values[i]);
-    if (!err.empty()) return err;
+    const Attr& a = Spec::kAttrs[i];
+    const double v = values[i];
+    const bool integral = a.type != AttrType::kInt || v == std::floor(v);
+    if (integral && (!a.bounded() || (std::isfinite(v) && v >= a.min && v <= a.max))) continue;
+    // The message only on failure: built on every call, it costs more than a small kernel.
+    const std::string what = std::string(Spec::kName) + ": " + a.name + " must be ";
+    if (!integral) return what + "an integer, got " + number(v);
+    const std::string range = a.max == kInf    ? ">= " + number(a.min)
+                              : a.min == -kInf ? "<= " + number(a.max)
+                                               : "in [" + number(a.min) + ", " + number(a.max) + "]";
+    return what + "a finite number " + range + ", got " + number(v);
   }
   return {};
 }

@@ -69,20 +69,17 @@ OPFORGE_TARGET_V3 __attribute__((flatten)) void run_x86_v3(Body& body) {
 }
 #endif
 
-// Calls body(isa) with the best instruction set this CPU has.
-template <typename Body>
-void with_best_isa(Body&& body) {
-#if OPFORGE_X86_V3
-  if (cpu_has_x86_v3()) return run_x86_v3(body);
-#endif
-  body(Baseline{});
-}
-
 // Calls fn(isa, begin, end) over [0, n) in parallel chunks, each chunk in the
-// best compiled copy.
+// best compiled copy this CPU can run.
 template <typename Fn>
 void parallel_for_isa(const Args& a, int64_t n, int64_t grain, Fn fn) {
-  parallel_for(a, n, grain, [&](int64_t b, int64_t e) { with_best_isa([&](auto isa) { fn(isa, b, e); }); });
+  parallel_for(a, n, grain, [&](int64_t b, int64_t e) {
+    auto chunk = [&](auto isa) { fn(isa, b, e); };
+#if OPFORGE_X86_V3
+    if (cpu_has_x86_v3()) return run_x86_v3(chunk);
+#endif
+    chunk(Baseline{});
+  });
 }
 
 // float16 <-> float over n elements: F16C where the copy has it.
