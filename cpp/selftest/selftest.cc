@@ -1,4 +1,4 @@
-// opforge's GPU self-test (see selftest.h). Needs a driver and the CUDA
+// opforge's GPU self-test (see harness.h). Needs a driver and the CUDA
 // runtime it is linked with, nothing else: no framework, no Python.
 //
 //   <namespace>_selftest [--no-huge] [--no-bandwidth]

@@ -131,6 +131,10 @@ std::string parse_fields(const nv::PluginFieldCollection* fc, AttrValues<Spec>& 
     if (!field_value(f, &values[i]))
       return std::string("plugin field '") + f.name + "' must be " + type + " (PluginFieldType " +
              std::to_string(static_cast<int>(f.type)) + " given)";
+    // An int attribute travels as int32 (encode_attrs): a wider value given as a float cannot.
+    if (Spec::kAttrs[i].type == AttrType::kInt &&
+        !(values[i] >= -2147483648.0 && values[i] <= 2147483647.0))
+      return std::string("plugin field '") + f.name + "' must fit in int32, got " + number(values[i]);
     found[i] = true;
   }
   for (std::size_t i = 0; i < values.size(); ++i)
