@@ -122,6 +122,12 @@ struct DeviceBuffer {
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 };
 
+struct Event {
+  cudaEvent_t e = nullptr;
+  Event() { ok(cudaEventCreate(&e), "cudaEventCreate"); }
+  ~Event() { cudaEventDestroy(e); }
+};
+
 struct StreamHolder {
   cudaStream_t s = nullptr;
   StreamHolder() { ok(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate"); }
@@ -252,18 +258,16 @@ void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
     StreamHolder stream;
     const Uploaded in = upload(r, 2000, 0, false, false);
     DeviceBuffer out(r.output * es), copy_src(bytes / 2), copy_dst(bytes / 2);
-    cudaEvent_t start, stop;
-    ok(cudaEventCreate(&start), "cudaEventCreate");
-    ok(cudaEventCreate(&stop), "cudaEventCreate");
+    const Event start, stop;
     auto median_ms = [&](const std::function<void()>& launch) {
       std::vector<float> ms;
       for (int i = 0; i < 23; ++i) {
-        ok(cudaEventRecord(start, stream.s), "cudaEventRecord");
+        ok(cudaEventRecord(start.e, stream.s), "cudaEventRecord");
         launch();
-        ok(cudaEventRecord(stop, stream.s), "cudaEventRecord");
-        ok(cudaEventSynchronize(stop), "kernel");
+        ok(cudaEventRecord(stop.e, stream.s), "cudaEventRecord");
+        ok(cudaEventSynchronize(stop.e), "kernel");
         float t = 0;
-        ok(cudaEventElapsedTime(&t, start, stop), "cudaEventElapsedTime");
+        ok(cudaEventElapsedTime(&t, start.e, stop.e), "cudaEventElapsedTime");
         if (i >= 3) ms.push_back(t);  // the first launches warm up
       }
       std::sort(ms.begin(), ms.end());
@@ -276,8 +280,6 @@ void Harness::bandwidth(const Run& r, const CudaFn& cuda) {
     const double copy_ms = median_ms([&] {
       ok(cudaMemcpyAsync(copy_dst.p, copy_src.p, bytes / 2, cudaMemcpyDeviceToDevice, stream.s), "cudaMemcpyAsync");
     });
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
     const double op_gbs = bytes / op_ms / 1e6, copy_gbs = bytes / copy_ms / 1e6;
     std::printf("  %-10s %-8s %-20s %9.1f %12.1f %8.2f\n", r.op, dtype_name(r.dtype), r.shape.c_str(), op_gbs,
                 copy_gbs, op_gbs / copy_gbs);
