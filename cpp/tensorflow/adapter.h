@@ -5,7 +5,6 @@
 #pragma once
 
 #define EIGEN_USE_THREADS
-#include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
