@@ -63,6 +63,13 @@ def sample_seconds(*fns, repeat: int) -> list[list[float]]:
     return samples
 
 
+def middle_half(ratios) -> tuple[float, float]:
+    """The middle half (first to third quartile) of ratios of samples taken
+    side by side: where it straddles 1, the two sides are a tie."""
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return q1, q3
+
+
 def median_seconds(*fns, repeat: int) -> list[float]:
     return [statistics.median(s) for s in sample_seconds(*fns, repeat=repeat)]
 
@@ -236,10 +243,8 @@ def run_framework(framework: str, repeat: int) -> list[dict]:
             samples = sample_seconds(*(fn for fn in (ours, builtin) if fn), repeat=repeat)
             a = statistics.median(samples[0]) / calls
             b = statistics.median(samples[1]) / calls if builtin else None
-            # The middle half of the paired ratios: where it straddles 1, the two are a tie on this machine.
-            quartiles = statistics.quantiles([x / y for x, y in zip(*samples)], n=4) if builtin else None
             rows.append({"framework": framework, "op": op, "n": n, "ours": a, "builtin": b,
-                         "ratio_iqr": quartiles and [quartiles[0], quartiles[2]],
+                         "middle_half": middle_half([x / y for x, y in zip(*samples)]) if builtin else None,
                          "gbs": moved_bytes(op, n) / a / 1e9, "copy_gbs": moved_bytes("clip", n) / copy / 1e9})
     return rows
 
@@ -256,7 +261,7 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         b = f"{r['builtin'] * 1e3:11.3f}" if r["builtin"] else f"{'–':>11}"
         ratio = f"{r['ours'] / r['builtin']:9.2f}" if r["builtin"] else f"{'–':>9}"
-        spread = f"{r['ratio_iqr'][0]:.2f}–{r['ratio_iqr'][1]:.2f}" if r["builtin"] else "–"
+        spread = "{:.2f}–{:.2f}".format(*r["middle_half"]) if r["builtin"] else "–"
         print(f"{r['framework']:12} {r['op']:9} {r['n']:>9} {r['ours'] * 1e3:11.3f} {b} {ratio} {spread:>12} "
               f"{r['gbs']:7.1f} {r['copy_gbs']:10.1f}")
 
@@ -271,7 +276,7 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     fig, axes = plt.subplots(1, len(frameworks), figsize=(5 * len(frameworks), 4), squeeze=False, sharey=True)
     for ax, fw in zip(axes[0], frameworks):
         for op in ("clip", "clip_f16", "modulo", "zero_out", "rms_norm"):
-            pts = [(r["n"], r["ours"] / r["builtin"], *r["ratio_iqr"]) for r in rows
+            pts = [(r["n"], r["ours"] / r["builtin"], *r["middle_half"]) for r in rows
                    if r["framework"] == fw and r["op"] == op and r["builtin"]]
             if pts:
                 n, ratio, low, high = zip(*pts)

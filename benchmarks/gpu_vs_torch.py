@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 import opforge
+from bench import middle_half  # benchmarks/ is this script's folder, first on sys.path
 
 
 def sample_ms(fns, repeat: int, device: str) -> list[list[float]]:
@@ -125,13 +126,13 @@ def main() -> None:
                 args.no_compile = True
         samples = sample_ms(fns, args.repeat, args.device)
         t_ours, t_builtin, t_copy, *t_compiled = (statistics.median(s) for s in samples)
-        quartiles = statistics.quantiles([b / o for o, b in zip(samples[0], samples[1])], n=4)
+        low, high = middle_half([b / o for o, b in zip(samples[0], samples[1])])
         gbs = lambda ms: nbytes / ms / 1e6
         compiled_cols = (f"{gbs(t_compiled[0]):>8.0f}", f"{t_compiled[0] / t_ours:>9.2f}") if t_compiled else \
             (f"{'–':>8}", f"{'–':>9}")
         print(f"{op:9} {str(dtype).removeprefix('torch.'):8} {shape:>12} {gbs(t_ours):>8.0f} {gbs(t_builtin):>8.0f} "
               f"{compiled_cols[0]} {gbs(t_copy):>8.0f} {t_builtin / t_ours:>9.2f} "
-              f"{f'{quartiles[0]:.2f}–{quartiles[2]:.2f}':>12} {compiled_cols[1]} {t_copy / t_ours:>6.2f}")
+              f"{f'{low:.2f}–{high:.2f}':>12} {compiled_cols[1]} {t_copy / t_ours:>6.2f}")
         del src, dst
 
 

@@ -18,10 +18,15 @@ constexpr int kMinApiVersion = 13;  // ONNX Runtime 1.13 (Triton 22.12)
 #define OPFORGE_ORT_MAX_API_VERSION ORT_API_VERSION
 #endif
 
+const char* runtime_version(const OrtApiBase* base) {
+  const char* v = base->GetVersionString ? base->GetVersionString() : nullptr;
+  return v ? v : "unknown";
+}
+
 // "1.15.0" -> 15: for 1.x releases the API version is the minor version.
 int runtime_api_version(const OrtApiBase* base) {
-  const char* v = base->GetVersionString ? base->GetVersionString() : nullptr;
-  if (v == nullptr || std::atoi(v) != 1) return ORT_API_VERSION;
+  const char* v = runtime_version(base);
+  if (std::atoi(v) != 1) return ORT_API_VERSION;
   const char* dot = v;
   while (*dot && *dot != '.') ++dot;
   return *dot ? std::atoi(dot + 1) : ORT_API_VERSION;
@@ -67,7 +72,7 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   while (version >= kMinApiVersion && (api = api_base->GetApi(version)) == nullptr) --version;
   if (api == nullptr) {
     const OrtApi* v1 = api_base->GetApi(1);
-    const std::string msg = std::string("opforge: ONNX Runtime ") + (api_base->GetVersionString ? api_base->GetVersionString() : "?") +
+    const std::string msg = std::string("opforge: ONNX Runtime ") + runtime_version(api_base) +
                             " offers none of API versions " + std::to_string(kMinApiVersion) +
                             ".." + std::to_string(wanted);
     return v1 ? v1->CreateStatus(ORT_FAIL, msg.c_str()) : nullptr;

@@ -137,7 +137,7 @@ struct StreamHolder {
 // The inputs of `r`, filled on the host (seeds `seed`, `seed` + 1, ...) and
 // copied to the device, each `offset` elements past the start of its buffer.
 // keep_host false: each host copy goes once uploaded (bandwidth shapes take
-// GiBs; then `hin` is empty).
+// GiBs; then `host` and `hin` are empty).
 struct Uploaded {
   std::vector<std::vector<char>> host;
   std::vector<std::unique_ptr<DeviceBuffer>> device;
@@ -148,14 +148,15 @@ Uploaded upload(const Run& r, uint64_t seed, int64_t offset, bool specials, bool
   Uploaded u;
   for (size_t k = 0; k < r.inputs.size(); ++k) {
     const int64_t n = r.inputs[k];
-    u.host.emplace_back(static_cast<size_t>(n) * es);
-    fill(r.dtype, u.host.back().data(), n, seed + k, r, specials);
+    std::vector<char> host(static_cast<size_t>(n) * es);
+    fill(r.dtype, host.data(), n, seed + k, r, specials);
     u.device.push_back(std::make_unique<DeviceBuffer>((n + offset) * es));
     char* d = static_cast<char*>(u.device.back()->p) + offset * es;
-    ok(cudaMemcpy(d, u.host.back().data(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
+    ok(cudaMemcpy(d, host.data(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
     u.din.push_back(d);
-    if (keep_host) u.hin.push_back(u.host.back().data());
-    else std::vector<char>().swap(u.host.back());  // frees, where = {} would keep the capacity
+    if (!keep_host) continue;  // `host` goes at the end of this iteration
+    u.hin.push_back(host.data());  // the buffer stays where it is when the vector moves
+    u.host.push_back(std::move(host));
   }
   return u;
 }
