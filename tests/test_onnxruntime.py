@@ -78,3 +78,64 @@ def test_same_library_computes_in_older_runtime(python):
     assert set(got["ops"]) == set(OPS)  # every op the ops folder lists
     for op, r in got["ops"].items():
         assert r["cases"] > 0 and not r["failures"], (got["version"], op, r["failures"])
+
+
+SECOND_RUNTIME = r'''
+import ctypes, json, os, sys
+import numpy as np, onnxruntime as ort
+from onnx import TensorProto, helper
+
+library, copy = sys.argv[1], sys.argv[2]
+graph = helper.make_graph([helper.make_node("Clip", ["x"], ["y"], domain="opforge", lo=-0.5, hi=0.5)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("opforge", 1)])
+model.ir_version = 8
+options = ort.SessionOptions()
+options.register_custom_ops_library(library)
+session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+x = np.linspace(-2, 2, 9, dtype=np.float32)
+before = session.run(None, {"x": x})[0]
+
+class OrtApiBase(ctypes.Structure):
+    _fields_ = [("GetApi", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_uint32)),
+                ("GetVersionString", ctypes.CFUNCTYPE(ctypes.c_char_p))]
+
+second = ctypes.CDLL(copy, mode=os.RTLD_LOCAL)  # another file: the loader maps a second runtime
+second.OrtGetApiBase.restype = ctypes.POINTER(OrtApiBase)
+base = second.OrtGetApiBase()
+api = ctypes.cast(base.contents.GetApi(1), ctypes.POINTER(ctypes.c_void_p))
+fn = lambda index, res, *args: ctypes.CFUNCTYPE(res, *args)(api[index])  # OrtApi's slots, as in onnxruntime_c_api.h
+get_error_message = fn(2, ctypes.c_char_p, ctypes.c_void_p)
+create_session_options = fn(10, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p))
+release_status = fn(93, None, ctypes.c_void_p)
+second_options = ctypes.c_void_p()
+assert create_session_options(ctypes.byref(second_options)) is None
+register = ctypes.CDLL(library).RegisterCustomOps
+register.restype, register.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_void_p]
+status = register(second_options, ctypes.cast(base, ctypes.c_void_p))
+message = get_error_message(status).decode() if status else None
+if status:
+    release_status(status)
+after = session.run(None, {"x": x})[0]
+print(json.dumps({"version": base.contents.GetVersionString().decode(), "message": message,
+                  "expected": np.clip(x, -0.5, 0.5).tolist(), "before": before.tolist(), "after": after.tolist()}))
+'''
+
+
+def test_a_second_runtime_in_the_process_is_refused(tmp_path):
+    """A second copy of the same ONNX Runtime has an API table of its own:
+    registering with it would swap the table under the first runtime's
+    sessions, so it is refused, and those sessions keep computing."""
+    runtimes = sorted((Path(ort.__file__).parent / "capi").glob("libonnxruntime.so*"))
+    if not runtimes:
+        pytest.skip(f"onnxruntime {ort.__version__}'s wheel links its runtime into the Python module: "
+                    "no libonnxruntime.so to load a second copy of")
+    copy = tmp_path / runtimes[0].name
+    copy.write_bytes(runtimes[0].read_bytes())
+    got = results_of(run_python(SECOND_RUNTIME, library("onnxruntime"), str(copy)))
+    assert got["version"] == ort.__version__
+    assert got["message"] is not None, "the second runtime was accepted"
+    assert got["message"].startswith("opforge: registered with another ONNX Runtime in this process already"), got
+    assert f"this one, {ort.__version__}," in got["message"]
+    assert got["before"] == got["after"] == got["expected"]

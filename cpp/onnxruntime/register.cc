@@ -79,11 +79,13 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   }
   try {
     std::lock_guard<std::mutex> lock(domain_mutex);
-    // A second ONNX Runtime in one process is refused before it replaces the
-    // API table that the first one's kernels call through.
-    if (api_version() != 0 && api_version() != version)
-      return api->CreateStatus(ORT_FAIL, ("opforge: registered with ONNX Runtime API " + std::to_string(api_version()) +
-                                          " already; this runtime offers " + std::to_string(version)).c_str());
+    // A second ONNX Runtime in one process (another version, or another copy
+    // of the same: each has its own API table) is refused before it replaces
+    // the table that the first one's kernels call through.
+    if (api_version() != 0 && api != &Ort::GetApi())
+      return api->CreateStatus(ORT_FAIL, ("opforge: registered with another ONNX Runtime in this process already (API " +
+                                          std::to_string(api_version()) + "); this one, " + runtime_version(api_base) +
+                                          ", offers API " + std::to_string(version)).c_str());
     Ort::InitApi(api);
     Ort::UnownedSessionOptions(options).Add(shared_domain(version));
   } catch (const Ort::Exception& e) {
