@@ -57,6 +57,9 @@ CASES = {
         "opforge_op(scalar SPEC scale.h KERNELS scale_cpu.cc)\n"), 2, "opforge_op names 'scalar', the folder is 'scale'"),
     "not a spec": (lambda d: (d / "scale.h").write_text("#pragma once\n"), 2, 'needs kName = "scale"'),
     "no reference": (lambda d: (d / "reference.py").unlink(), 2, "has no reference.py"),
+    "header of an earlier opforge": (lambda d: (d / "scale.cu").write_text(
+        '#include "opforge/cuda_launch.cuh"\n' + (d / "scale.cu").read_text()), 2,
+        "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh"),
     "spec that does not compile": (lambda d: (d / "scale.h").write_text(
         (d / "scale.h").read_text().replace("struct Spec : SpecBase {", "struct Spec : SpecBase { int oops = ;")), 1,
         "scale.h:8:"),

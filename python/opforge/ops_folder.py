@@ -16,6 +16,16 @@ from opforge.cases import op_dirs
 
 CALL = re.compile(r"^\s*opforge_op\s*\(([^()]*)\)\s*$", re.S)
 KINDS = ("SPEC", "KERNELS", "CUDA")
+# What op sources written for an earlier opforge use that this one no longer
+# has, and what replaced it: said before the compiler says "no such file".
+GONE = {
+    re.compile(r'#\s*include\s*[<"]opforge/cuda_launch\.cuh[>"]'):
+        "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh (kBlock, launch_error, grid_for, "
+        "and map1/map2 for an elementwise kernel)",
+    re.compile(r"\belementwise_grid\s*\("):
+        "elementwise_grid(n) is gone: grid_for(n) (opforge/cuda_elementwise.cuh) gives the blocks for n threads, "
+        "or map1/map2 launch the whole elementwise kernel",
+}
 
 
 class OpsFolderError(ValueError):
@@ -63,6 +73,10 @@ def check(ops: Path) -> list[str]:
         for file in [*parts["SPEC"], *parts["KERNELS"], *parts.get("CUDA", [])]:
             if not (folder / file).is_file():
                 raise OpsFolderError(f"{op_cmake} lists {file}, which is not in {folder}")
+            source = (folder / file).read_text(errors="replace")
+            for pattern, advice in GONE.items():
+                if pattern.search(source):
+                    raise OpsFolderError(f"{folder / file}: {advice}")
         spec = (folder / parts["SPEC"][0]).read_text()
         if "OPFORGE_OP(" not in spec or not re.search(rf'kName\s*=\s*"{re.escape(name)}"', spec):
             raise OpsFolderError(f'{folder / parts["SPEC"][0]}: not a spec of op {name}: it needs '
