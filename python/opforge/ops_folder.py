@@ -19,12 +19,9 @@ KINDS = ("SPEC", "KERNELS", "CUDA")
 # What op sources written for an earlier opforge use that this one no longer
 # has, and what replaced it: said before the compiler says "no such file".
 GONE = {
-    re.compile(r'#\s*include\s*[<"]opforge/cuda_launch\.cuh[>"]'):
-        "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh (kBlock, launch_error, grid_for, "
-        "and map1/map2 for an elementwise kernel)",
-    re.compile(r"\belementwise_grid\s*\("):
-        "elementwise_grid(n) is gone: grid_for(n) (opforge/cuda_elementwise.cuh) gives the blocks for n threads, "
-        "or map1/map2 launch the whole elementwise kernel",
+    re.compile(r'^\s*#\s*include\s*[<"]opforge/cuda_launch\.cuh[>"]', re.M):
+        "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh (kBlock, launch_error; grid_for(n) "
+        "where elementwise_grid(n) was; map1/map2 launch a whole elementwise kernel)",
 }
 
 
