@@ -70,10 +70,6 @@ def middle_half(ratios) -> tuple[float, float]:
     return q1, q3
 
 
-def median_seconds(*fns, repeat: int) -> list[float]:
-    return [statistics.median(s) for s in sample_seconds(*fns, repeat=repeat)]
-
-
 def moved_bytes(op: str, n: int) -> int:
     """Bytes an op reads and writes for n float32 elements (clip_f16: float16, zero_out: int64)."""
     return {"clip": 8 * n, "clip_f16": 4 * n, "modulo": 12 * n, "zero_out": 8 * n + 8,
@@ -84,7 +80,7 @@ def copy_seconds(nbytes: int, repeat: int) -> float:
     """A copy that reads and writes nbytes in all, as numpy does it."""
     src = np.ones(nbytes // 8, np.float32)
     dst = np.empty_like(src)
-    return median_seconds(lambda: np.copyto(dst, src), repeat=repeat)[0]
+    return statistics.median(sample_seconds(lambda: np.copyto(dst, src), repeat=repeat)[0])
 
 
 def torch_cases(n: int):

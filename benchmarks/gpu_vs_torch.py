@@ -111,11 +111,12 @@ def main() -> None:
     print(f"{name}, torch {torch.__version__}")
     print(f"{'op':9} {'dtype':8} {'shape':>12} {'opforge':>8} {'builtin':>8} {'compile':>8} {'copy':>8} "
           f"{'×builtin':>9} {'middle half':>12} {'×compile':>9} {'×copy':>6}   (GB/s; ×: opforge's speed as a multiple)")
+    use_compile = not args.no_compile  # until a compile fails: then it would fail for every case
     for op, dtype, shape, nbytes, inputs, ours, builtin in cases(args.small, args.device):
         src = torch.empty(nbytes // 2, dtype=torch.uint8, device=args.device)  # a copy of half the bytes reads and
         dst = torch.empty_like(src)                                             # writes as many as the op
         fns = [lambda: ours(*inputs), lambda: builtin(*inputs), lambda: dst.copy_(src)]
-        if not args.no_compile:
+        if use_compile:
             torch._dynamo.reset()  # a fresh compile per case, never a cache that gave up and fell back to eager
             compiled = torch.compile(builtin, dynamic=False)
             try:
@@ -123,7 +124,7 @@ def main() -> None:
                 fns.append(lambda: compiled(*inputs))
             except Exception as e:  # no Triton or no compiler here: the other columns still stand
                 print(f"torch.compile failed, its columns left out: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
-                args.no_compile = True
+                use_compile = False
         samples = sample_ms(fns, args.repeat, args.device)
         t_ours, t_builtin, t_copy, *t_compiled = (statistics.median(s) for s in samples)
         low, high = middle_half([b / o for o, b in zip(samples[0], samples[1])])

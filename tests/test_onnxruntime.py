@@ -83,19 +83,15 @@ def test_same_library_computes_in_older_runtime(python):
 SECOND_RUNTIME = r'''
 import ctypes, json, os, sys
 import numpy as np, onnxruntime as ort
-from onnx import TensorProto, helper
+from opforge.cases import Case, onnx_model
 
 library, copy = sys.argv[1], sys.argv[2]
-graph = helper.make_graph([helper.make_node("Clip", ["x"], ["y"], domain="opforge", lo=-0.5, hi=0.5)], "g",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("opforge", 1)])
-model.ir_version = 8
+x = np.linspace(-2, 2, 9, dtype=np.float32)
 options = ort.SessionOptions()
 options.register_custom_ops_library(library)
-session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-x = np.linspace(-2, 2, 9, dtype=np.float32)
-before = session.run(None, {"x": x})[0]
+session = ort.InferenceSession(onnx_model(Case("clip", "float32", [x], {"lo": -0.5, "hi": 0.5}), "opforge"),
+                               options, providers=["CPUExecutionProvider"])  # kept open across the second runtime
+before = session.run(None, {"in0": x})[0]
 
 class OrtApiBase(ctypes.Structure):
     _fields_ = [("GetApi", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_uint32)),
@@ -117,7 +113,7 @@ status = register(second_options, ctypes.cast(base, ctypes.c_void_p))
 message = get_error_message(status).decode() if status else None
 if status:
     release_status(status)
-after = session.run(None, {"x": x})[0]
+after = session.run(None, {"in0": x})[0]
 print(json.dumps({"version": base.contents.GetVersionString().decode(), "message": message,
                   "expected": np.clip(x, -0.5, 0.5).tolist(), "before": before.tolist(), "after": after.tolist()}))
 '''

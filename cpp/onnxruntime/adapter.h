@@ -118,10 +118,8 @@ struct Kernel {
     args.numel = args.dims[Spec::kOutput.like].numel();
     std::copy(attrs, attrs + Spec::kAttrs.size(), args.attrs);
     if (!on_cuda) {
-      if (api_version() >= 17) {
-        args.parallel = &parallel;
-        args.pool = context;
-      }
+      args.parallel = cpu_threads;
+      args.pool = context;
       return Spec::cpu(args);
     }
 #if OPFORGE_WITH_CUDA
@@ -132,6 +130,8 @@ struct Kernel {
 
   double attrs[kMaxAttrs] = {};
   bool on_cuda;
+  // Kernels are created after RegisterCustomOps negotiated the API version.
+  ParallelFor cpu_threads = api_version() >= 17 ? &parallel : nullptr;
 };
 
 // Typed variants rather than "undefined" types: ONNX Runtime before 1.17
