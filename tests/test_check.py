@@ -159,3 +159,34 @@ def test_commented_preloads_of_a_launch_file_do_not_count(tmp_path):
                    '#   --backend-config=tensorrt,plugins=/opt/opforge/libopforge_tensorrt.so\n')
     preloads, plugins = launch_preloads(env, {"/opt/opforge": tmp_path})
     assert preloads == [tmp_path / "libopforge_torch.so"] and plugins == []
+
+
+def test_files_that_are_not_libraries_are_problems_not_crashes(tmp_path, deployed):
+    text = tmp_path / "libnotes.so"
+    text.write_text("not ELF\n")
+    truncated = tmp_path / "libtruncated.so"
+    truncated.write_bytes(Path(library("onnxruntime")).read_bytes()[:100])
+    lines = problems(check(text, truncated))
+    assert len(lines) == 2 and str(text) in lines[0] and str(truncated) in lines[1], lines
+    assert all("not a shared library" in line for line in lines), lines
+    repo = copy_repository(deployed, tmp_path / "models")
+    shutil.copy(text, repo / "libopforge_onnxruntime.so")  # what model_operations names
+    lines = problems(check("--model-repository", repo))
+    assert any("libopforge_onnxruntime.so: not a shared library" in line for line in lines), lines
+    assert check("--launch", tmp_path).returncode == 2  # a folder is not a launch file
+
+
+def test_a_graphdef_model_is_read_like_a_savedmodel(deployed, tmp_path):
+    require_framework("tensorflow")
+    repo = copy_repository(deployed, tmp_path / "models")
+    graph = repo / "tf_graph" / "1" / "model.graphdef"
+    graph.parent.mkdir(parents=True)
+    code = ("import sys, tensorflow as tf\nops = tf.load_op_library(sys.argv[1])\n"
+            "f = tf.function(lambda x: ops.opforge_clip(x, lo=-1.0, hi=1.0))\n"
+            "g = f.get_concrete_function(tf.TensorSpec([None], tf.float32)).graph.as_graph_def()\n"
+            "open(sys.argv[2], 'wb').write(g.SerializeToString())\nprint('{}')\n")
+    from conftest import results_of, run_python
+    results_of(run_python(code, library("tensorflow"), str(graph)))
+    (repo / "tf_graph" / "config.pbtxt").write_text('name: "tf_graph"\nplatform: "tensorflow_graphdef"\n')
+    (line,) = problems(check("--model-repository", repo))
+    assert "model tf_graph" in line and "OpforgeClip" in line and "model_operations" in line

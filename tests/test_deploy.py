@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,142 @@ def test_bad_arguments_say_what_to_do(repo, tmp_path):
     assert proc.returncode == 1 and "no manifest.json" in proc.stderr
     proc = deploy(tmp_path / "nowhere")
     assert proc.returncode == 1 and "no such folder" in proc.stderr
+
+
+# --- What a failed or refused deploy leaves behind: the repository as it was.
+
+def relabelled_release(tmp_path: Path, namespace: str) -> Path:
+    """dist/triton-23.05 relabelled as another namespace's release folder
+    (libraries renamed, manifest rewritten with their sha256). deploy reads
+    manifests and copies files; it never loads a library, so the copies
+    stand in for a second opforge build here."""
+    folder = tmp_path / f"{namespace}-triton-23.05"
+    folder.mkdir()
+    manifest = json.loads((DIST / "manifest.json").read_text())
+    manifest["namespace"] = namespace
+    for entry in manifest["libraries"]:
+        if entry["status"] == "built":
+            entry["library"] = entry["library"].replace("libopforge_", f"lib{namespace}_")
+            data = (DIST / f"libopforge_{entry['framework']}.so").read_bytes()
+            (folder / entry["library"]).write_bytes(data)
+            entry["sha256"] = hashlib.sha256(data).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_a_write_that_fails_midway_puts_every_file_back(repo):
+    # A folder where the launch file goes: the libraries and configs are written first, then this fails.
+    (repo / "opforge-tritonserver.sh").mkdir()
+    before = snapshot(repo)
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "put back" in lines[0], proc.stderr
+    assert snapshot(repo) == before
+    assert (repo / "opforge-tritonserver.sh").is_dir()  # and no file left beside it: snapshot has them all
+
+
+def test_ops_of_other_libraries_are_left_to_them(repo):
+    # A model of onnxruntime-extensions' domain, wired to its own library by hand.
+    onnx_model(repo / "contrib" / "1" / "model.onnx", domain="ai.onnx.contrib", op_type="StringLower")
+    (repo / "contrib" / "config.pbtxt").write_text(
+        'name: "contrib"\nbackend: "onnxruntime"\n'
+        'model_operations { op_library_filename: "/opt/ext/libortextensions.so" }\n')
+    config_before = (repo / "contrib" / "config.pbtxt").read_bytes()
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "contrib" / "config.pbtxt").read_bytes() == config_before
+    assert not (repo / "contrib" / "config.pbtxt.opforge-backup").exists()
+    record = json.loads((repo / "opforge-deploy.json").read_text())
+    assert record["models"]["contrib"]["needs"] == ["ai.onnx.contrib:StringLower"]
+    assert "contrib" not in str(record["namespaces"]["opforge"]["models"])
+
+
+def test_two_namespaces_share_one_repository_and_one_launch_file(repo, tmp_path):
+    myops = relabelled_release(tmp_path, "myops")
+    onnx_model(repo / "onnx_scale" / "1" / "model.onnx", domain="myops", op_type="Clip")
+    (repo / "onnx_scale" / "config.pbtxt").write_text('name: "onnx_scale"\nbackend: "onnxruntime"\n')
+    # Each release refuses neither the other's models nor its launch-file entries.
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    proc = deploy(repo, "--mount", MOUNT, libs=myops)
+    assert proc.returncode == 0, proc.stderr
+    ops = lambda model: list(model_config.read(repo / model / "config.pbtxt").model_operations.op_library_filename)
+    assert ops("onnx_clip") == [f"{MOUNT}/libopforge_onnxruntime.so"]
+    assert ops("onnx_scale") == [f"{MOUNT}/libmyops_onnxruntime.so"]
+    # opforge's TorchScript model still gets its preload after the second release's deploy.
+    assert launch_environment(repo)["LD_PRELOAD"].split(":") == [f"{MOUNT}/libopforge_torch.so"]
+    assert deploy(repo, "--mount", MOUNT).returncode == 0  # and the other way round
+    assert ops("onnx_scale") == [f"{MOUNT}/libmyops_onnxruntime.so"]
+    # Another mount for one namespace would strand the other's paths: refused.
+    before = snapshot(repo)
+    proc = deploy(repo, "--mount", "/elsewhere", libs=myops)
+    assert proc.returncode == 1 and "--mount /models" in proc.stderr, proc.stderr
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize("mount", ["/my models", "/a:b", "models"])
+def test_a_mount_the_server_would_split_or_misread_is_refused(repo, mount):
+    before = snapshot(repo)
+    proc = deploy(repo, "--mount", mount)
+    assert proc.returncode == 1 and "--mount" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert snapshot(repo) == before
+
+
+def test_shell_characters_in_the_mount_reach_the_server_as_they_are(repo):
+    mount = "/srv/$HOME/it's"
+    assert deploy(repo, "--mount", mount).returncode == 0
+    env = launch_environment(repo)
+    assert env["LD_PRELOAD"].split(":") == [f"{mount}/libopforge_torch.so"]
+    assert env["args"] == [f"--model-repository={mount}"]
+
+
+def test_a_library_that_does_not_match_its_manifest_is_refused(repo, tmp_path):
+    libs = tmp_path / "release"
+    shutil.copytree(DIST, libs)
+    with open(libs / "libopforge_onnxruntime.so", "r+b") as f:
+        f.truncate(4096)
+    before = snapshot(repo)
+    proc = deploy(repo, "--mount", MOUNT, libs=libs)
+    assert proc.returncode == 1 and "sha256" in proc.stderr, proc.stderr
+    assert snapshot(repo) == before
+    (libs / "manifest.json").write_text("{}")
+    proc = deploy(repo, "--mount", MOUNT, libs=libs)
+    assert proc.returncode == 1 and "not an opforge manifest" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("model,file", [("onnx_clip", "1/model.onnx"), ("torch_ops", "1/model.pt"),
+                                        ("tf_clip", "1/model.savedmodel/saved_model.pb")])
+def test_a_model_file_that_does_not_parse_stops_with_one_line(repo, model, file):
+    (repo / model / file).write_bytes(b"\x08\xff not a model")
+    before = snapshot(repo)
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"model {model}" in lines[0] and "cannot be read" in lines[0], proc.stderr
+    assert snapshot(repo) == before
+
+
+def test_models_triton_completes_or_finds_in_a_folder(repo):
+    # No config.pbtxt: Triton completes one, without model_operations, so the model would fail.
+    (repo / "onnx_clip" / "config.pbtxt").unlink()
+    before = snapshot(repo)
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 1 and "onnx_clip" in proc.stderr and "no config.pbtxt" in proc.stderr, proc.stderr
+    assert snapshot(repo) == before
+    # Triton's folder form of an ONNX model (model.onnx/model.onnx) is read like the file.
+    (repo / "onnx_clip" / "config.pbtxt").write_text('name: "onnx_clip"\nbackend: "onnxruntime"\n')
+    model = repo / "onnx_clip" / "1" / "model.onnx"
+    data = model.read_bytes()
+    model.unlink()
+    model.mkdir()
+    (model / "model.onnx").write_bytes(data)
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    record = json.loads((repo / "opforge-deploy.json").read_text())
+    assert record["models"]["onnx_clip"]["needs"] == ["opforge:Clip"]
+
+
+def test_files_written_are_readable_by_the_server(repo):
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    for name in ("opforge-deploy.json", "opforge-manifest.opforge.json", "libopforge_onnxruntime.so"):
+        assert (repo / name).stat().st_mode & 0o044 == 0o044, name

@@ -136,8 +136,11 @@ def describe(path: Path) -> Lib:
 def _release_manifest(path: Path) -> dict | None:
     """An opforge release folder's manifest, when `path` is one of its libraries."""
     for m in [path.parent / "manifest.json", *sorted(path.parent.glob("opforge-manifest.*.json"))]:
-        if m.is_file():
-            manifest = json.loads(m.read_text())
+        try:
+            manifest = json.loads(m.read_text()) if m.is_file() else None
+        except ValueError:
+            manifest = None  # not one to trust: the library is then loaded to read its names
+        if isinstance(manifest, dict):
             if any(c.get("library") == path.name for c in manifest.get("libraries", [])):
                 return manifest
     return None
@@ -149,9 +152,9 @@ def launch_preloads(launch: Path, mount_map: dict[str, Path]) -> tuple[list[Path
     # Commented lines (triton.env's opt-in TensorFlow preload) do not count.
     text = "\n".join(line for line in launch.read_text().splitlines() if not line.lstrip().startswith("#"))
     preloads, plugins = [], []
-    for m in re.finditer(r"LD_PRELOAD=\"?([^\"\s$]+)", text):
+    for m in re.finditer(r"LD_PRELOAD=[\"']?([^\"'\s$]+)", text):
         preloads += [p for p in m.group(1).split(":") if p]
-    for m in re.finditer(r"--backend-config=tensorrt,plugins=\"?([^\"\s]+)", text):
+    for m in re.finditer(r"--backend-config=tensorrt,plugins=[\"']?([^\"'\s]+)", text):
         plugins += [p for p in m.group(1).split(";") if p]
     local = lambda p: _local(p, mount_map)
     return [local(p) for p in preloads], [local(p) for p in plugins]
@@ -162,6 +165,21 @@ def _local(path: str, mount_map: dict[str, Path]) -> Path:
         if path == mount or path.startswith(mount.rstrip("/") + "/"):
             return folder / path[len(mount.rstrip("/")) + 1:]
     return Path(path)
+
+
+def _is_shared_library(path: Path, report: Report | None = None) -> bool:
+    """Whether `path` is an ELF file the loader could map; a problem in
+    `report` when it is a file that is not."""
+    if not path.is_file():
+        return False
+    try:
+        elf.read(path)
+        return True
+    except Exception as e:  # ELFError, ELFParseError, struct.error: not ELF, or truncated
+        if report is not None:
+            report.problems.append(f"{path}: not a shared library the loader can map ({type(e).__name__}: "
+                                   f"{(str(e).splitlines() or [''])[0]})")
+        return False
 
 
 def _sha(path: Path) -> str:
@@ -203,8 +221,10 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     mount_map: dict[str, Path] = {}
     if repository is not None:
         record = repository / "opforge-deploy.json"
-        if record.is_file():
+        try:
             mount_map[json.loads(record.read_text())["mount"]] = repository
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no deploy record (or not one check can read): paths are taken as they are
         mount_map.setdefault(str(repository), repository)
     preloaded = [Path(p) for p in libs]
     plugins: list[Path] = []
@@ -217,9 +237,11 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     for p in [*preloaded, *plugins]:
         if not p.is_file():
             report.problems.append(f"{p}: no such library (named {'in ' + str(launch) if launch else 'here'})")
+        else:
+            _is_shared_library(p, report)
     # The loader maps one file once, however often or by whichever path it is named.
-    preloaded = list(dict.fromkeys(p.resolve() for p in preloaded if p.is_file()))
-    plugins = [p.resolve() for p in plugins if p.is_file()]
+    preloaded = list(dict.fromkeys(p.resolve() for p in preloaded if _is_shared_library(p)))
+    plugins = [p.resolve() for p in plugins if _is_shared_library(p)]
     described = {p: describe(p) for p in [*preloaded, *plugins]}
 
     server_wide = [described[p] for p in preloaded] + [described[p] for p in plugins if p not in preloaded]
@@ -250,7 +272,9 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
             provided = set().union(*[lib.ops for lib in model_libs if lib.framework == fw] or [set()])
             for op in sorted(model.needs - provided):
                 report.problems.append(f"model {model.name}: needs {op}, which its model_operations do not "
-                                       "provide (the model fails to load)")
+                                       "provide (the model fails to load)" if model.has_config else
+                                       f"model {model.name}: needs {op}, and has no config.pbtxt to list the "
+                                       "library in (Triton completes a config without model_operations)")
 
     if release_name:
         release = releases.get_release(release_name)
@@ -303,10 +327,16 @@ def _models(repository: Path, mount_map, described: dict, report: Report):
             if not p.is_file():
                 report.problems.append(f"model {model.name}: model_operations names {p}, which does not exist")
                 continue
+            if not _is_shared_library(p, report):
+                continue
             described.setdefault(p, describe(p))
             libs.append(described[p])
-        model_ops.read_needs(model, [model_ops.Library(lib.framework, lib.path, frozenset(lib.ops))
-                                     for lib in described.values()])
+        try:
+            model_ops.read_needs(model, [model_ops.Library(lib.framework, lib.path, frozenset(lib.ops))
+                                         for lib in described.values()])
+        except model_ops.ModelReadError as e:
+            report.problems.append(f"{e}: the server fails this model")
+            continue
         out.append((model, libs))
         ort = [lib for lib in libs if lib.framework == "onnxruntime"]
         if len(ort) > 1:
@@ -333,9 +363,10 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
     if not libs and not launch and not repository:
         print("opforge check: name libraries, --launch FILE or --model-repository DIR", file=sys.stderr)
         return 2
-    for given, what in ((launch, "--launch"), (repository, "--model-repository")):
-        if given and not Path(given).exists():
-            print(f"opforge check: {what} {given}: no such file or folder", file=sys.stderr)
+    for given, what, kind in ((launch, "--launch", Path.is_file), (repository, "--model-repository", Path.is_dir)):
+        if given and not kind(Path(given)):
+            print(f"opforge check: {what} {given}: no such {'file' if kind is Path.is_file else 'folder'}",
+                  file=sys.stderr)
             return 2
     try:
         report = run([Path(p) for p in libs], Path(launch) if launch else None,

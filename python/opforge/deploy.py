@@ -2,7 +2,9 @@
 repository, wire each model to them, and write the server's launch file.
 
 - Which model needs which library is read from the model's own artifact
-  (model_ops.py).
+  (model_ops.py). A release answers only for the ops of its own namespace:
+  ops of other libraries (onnxruntime-extensions, another opforge namespace
+  deployed before or after) are left to them.
 - The libraries are copied into the repository's root folder as files: Triton
   takes every folder there for a model (a hidden one too, and then fails to
   start with "failed to load all models"), but ignores plain files.
@@ -10,32 +12,42 @@ repository, wire each model to them, and write the server's launch file.
   config.pbtxt (through Triton's own proto), with the paths the server will
   see (``--mount``: where the repository is mounted in the server's
   container; default its absolute path here). Every other field stays as it
-  was; a second run changes nothing; each write is atomic and the first
-  change of a config keeps ``config.pbtxt.opforge-backup``.
-- ``opforge-tritonserver.sh`` starts the server with the server-wide routes:
-  PyTorch by LD_PRELOAD (with the backend's libtorch on the library path),
-  TensorRT by ``--backend-config=tensorrt,plugins=``, TensorFlow preloaded
-  only with ``--preload-tensorflow`` (it breaks the python backend's stub,
-  Triton issue 5507).
-- A model that needs an op no library provides stops the run with one line
-  naming the model and the op, before anything is written.
+  was; a second run changes nothing; the first change of a config keeps
+  ``config.pbtxt.opforge-backup``.
+- ``opforge-tritonserver.sh`` starts the server with the server-wide routes
+  of every namespace deployed into the repository: PyTorch by LD_PRELOAD
+  (with the backend's libtorch on the library path), TensorRT by
+  ``--backend-config=tensorrt,plugins=``, TensorFlow preloaded only with
+  ``--preload-tensorflow`` (it breaks the python backend's stub, Triton
+  issue 5507).
+- Everything that can be checked is checked before the first write (a
+  model that needs an op the release lacks, a library that does not match
+  its manifest, a path the loader would split); a write that fails anyway
+  undoes the ones before it. Either way the repository is left as it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import shlex
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import model_config, model_ops
+from . import files, model_config, model_ops
 from .model_ops import Library, Model
 
 LAUNCH = "opforge-tritonserver.sh"  # files at the repository's root: Triton ignores files there
 RECORD = "opforge-deploy.json"
 BACKUP_SUFFIX = ".opforge-backup"
 PER_MODEL = {"onnxruntime": "onnxruntime", "tensorflow": "tensorflow"}  # backend -> library framework
+# ld.so splits LD_PRELOAD at spaces and colons; Triton splits the TensorRT plugin list at semicolons and
+# --backend-config at commas.
+SPLIT_BY_THE_SERVER = re.compile(r"[\s:;,]")
 
 
 class DeployError(RuntimeError):
@@ -46,8 +58,11 @@ class DeployError(RuntimeError):
 class Plan:
     repository: Path
     mount: str
+    namespace: str
+    manifest: Path
     libraries: dict[str, Library]  # framework -> library
     models: list[Model]
+    previous: dict  # the repository's deploy record so far
     used: dict[str, list[str]] = field(default_factory=dict)  # framework -> models using it
     configs: dict[Path, str] = field(default_factory=dict)  # config.pbtxt -> new text (changed ones only)
     preload_tensorflow: bool = False
@@ -55,43 +70,114 @@ class Plan:
     def server_path(self, lib: Library) -> str:
         return f"{self.mount.rstrip('/')}/{lib.file.name}"
 
+    def server_wide(self) -> dict:
+        """This namespace's share of the launch file, as the record keeps it."""
+        preload = ["torch"] + (["tensorflow"] if self.preload_tensorflow else [])
+        return {"preload": [self.libraries[fw].file.name for fw in preload if fw in self.used],
+                "backends_on_library_path": [{"torch": "pytorch", "tensorflow": "tensorflow"}[fw]
+                                             for fw in preload if fw in self.used],
+                "tensorrt_plugins": [self.libraries["tensorrt"].file.name] if "tensorrt" in self.used else [],
+                "models": {fw: names for fw, names in sorted(self.used.items())}}
 
-def release_libraries(libs: Path) -> dict[str, Library]:
-    manifest_path = libs / "manifest.json"
-    if not manifest_path.is_file():
+    def record(self) -> dict:
+        namespaces = dict(self.previous.get("namespaces", {}))
+        namespaces[self.namespace] = self.server_wide()
+        models = {m.name: {"backend": m.backend, "needs": sorted(m.needs), "read": m.how} for m in self.models}
+        return {"mount": self.mount, "namespaces": dict(sorted(namespaces.items())), "models": models}
+
+
+def _manifest(libs: Path) -> dict:
+    path = libs / "manifest.json"
+    if not path.is_file():
         raise DeployError(f"{libs} has no manifest.json: give a release folder made by `opforge build` "
                           "(e.g. dist/triton-23.05)")
-    manifest = json.loads(manifest_path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as e:
+        raise DeployError(f"{path} does not parse ({e}): build the release folder again") from None
+    if not (isinstance(manifest, dict) and {"namespace", "ops", "libraries"} <= manifest.keys()
+            and all(isinstance(e, dict) and {"framework", "status"} <= e.keys() for e in manifest["libraries"])):
+        raise DeployError(f"{path} is not an opforge manifest (no namespace, ops or libraries): build the "
+                          "release folder again with `opforge build`")
+    return manifest
+
+
+def release_libraries(libs: Path) -> tuple[str, dict[str, Library]]:
+    """The release's namespace and its built libraries, each checked against
+    the sha256 its manifest records."""
+    manifest = _manifest(libs)
     out = {}
     for entry in manifest["libraries"]:
-        if entry["status"] == "built":
-            out[entry["framework"]] = Library(entry["framework"], libs / entry["library"], frozenset(
-                model_ops.op_names(entry["framework"], manifest["namespace"], manifest["ops"])))
-    return out
+        if entry["status"] != "built":
+            continue
+        file = libs / entry.get("library", "")
+        if not file.is_file():
+            raise DeployError(f"{file} is missing (the manifest lists it): copy the whole release folder, "
+                              "or build it again")
+        if "sha256" in entry and hashlib.sha256(file.read_bytes()).hexdigest() != entry["sha256"]:
+            raise DeployError(f"{file} is not the library its manifest records (sha256 differs): copy the "
+                              "release folder again, or build it again")
+        out[entry["framework"]] = Library(entry["framework"], file, frozenset(
+            model_ops.op_names(entry["framework"], manifest["namespace"], manifest["ops"])))
+    return manifest["namespace"], out
 
 
 def read_models(repository: Path, libraries: dict[str, Library]) -> list[Model]:
     models, errors = model_ops.read_configs(repository)
     if errors:
         raise DeployError(errors[0])
-    for model in models:
-        model_ops.read_needs(model, list(libraries.values()))
+    try:
+        for model in models:
+            model_ops.read_needs(model, list(libraries.values()))
+    except model_ops.ModelReadError as e:
+        raise DeployError(str(e)) from None
     return models
+
+
+def previous_record(repository: Path) -> dict:
+    """The repository's deploy record; one from an opforge before namespaces
+    were recorded is read as its one namespace."""
+    path = repository / RECORD
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text())
+    except ValueError as e:
+        raise DeployError(f"{path} does not parse ({e}): remove it and deploy every release again") from None
+    if "namespaces" not in record and record.get("libraries"):
+        files = record["libraries"]
+        ns = next(iter(files.values()))[len("lib"):].rsplit("_", 1)[0]
+        record["namespaces"] = {ns: {"preload": [files["torch"]] if "torch" in files else [],
+                                     "backends_on_library_path": ["pytorch"] if "torch" in files else [],
+                                     "tensorrt_plugins": [files["tensorrt"]] if "tensorrt" in files else [],
+                                     "models": {}}}
+    return record
 
 
 def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorflow: bool = False) -> Plan:
     repository = Path(repository).resolve()
     if not repository.is_dir():
         raise DeployError(f"--model-repository {repository}: no such folder")
-    libraries = release_libraries(Path(libs).resolve())
-    p = Plan(repository, mount or str(repository), libraries, read_models(repository, libraries),
-             preload_tensorflow=preload_tensorflow)
+    if mount is not None and not mount.startswith("/"):
+        raise DeployError(f"--mount {mount}: give the absolute path at which the server sees the repository "
+                          "(e.g. /models)")
+    libs = Path(libs).resolve()
+    namespace, libraries = release_libraries(libs)
+    previous = previous_record(repository)
+    mount = mount or str(repository)
+    others = sorted(set(previous.get("namespaces", {})) - {namespace})
+    if others and previous.get("mount") != mount:
+        raise DeployError(f"{repository} holds the ops of {', '.join(others)} for --mount {previous.get('mount')}: "
+                          f"deploy with that --mount, or deploy those again with --mount {mount} after this")
+    p = Plan(repository, mount, namespace, libs / "manifest.json", libraries, read_models(repository, libraries),
+             previous, preload_tensorflow=preload_tensorflow)
     for model in p.models:
         fw = model_ops.FRAMEWORK_OF.get(model.backend)
-        if not model.needs:
+        ours = {op for op in model.needs if model_ops.in_namespace(op, fw, namespace)}
+        if not ours:
             continue
         lib = libraries.get(fw)
-        missing = sorted(model.needs - (lib.provides if lib else frozenset()))
+        missing = sorted(ours - (lib.provides if lib else frozenset()))
         if missing:
             where = f"{libs}'s {fw} library" if lib else f"{libs} (it has no {fw} library)"
             raise DeployError(f"model {model.name} ({model.backend}) needs op {missing[0]}"
@@ -99,10 +185,32 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
                               f"which {where} does not provide")
         p.used.setdefault(fw, []).append(model.name)
         if model.backend in PER_MODEL:
+            if not model.has_config:
+                raise DeployError(f"model {model.name} needs {sorted(ours)[0]} but has no config.pbtxt, and "
+                                  "Triton completes a config without model_operations: write one (at least "
+                                  f'backend: "{model.backend}") and deploy again')
             text = _with_model_operations(model, p.server_path(lib), lib.file.name)
             if text is not None:
-                p.configs[model.folder / "config.pbtxt"] = text
+                p.configs[model.config_path] = text
+    _check_server_paths(p)
+    _check_writable(p)
     return p
+
+
+def _check_server_paths(p: Plan) -> None:
+    share = p.server_wide()
+    for file in [*share["preload"], *share["tensorrt_plugins"]]:
+        path = f"{p.mount.rstrip('/')}/{file}"
+        if SPLIT_BY_THE_SERVER.search(path):
+            raise DeployError(f"{path}: the server would split this path (it has a space, ':', ';' or ','), and "
+                              "the PyTorch and TensorRT libraries are loaded server-wide by it: give --mount a "
+                              "path without them, e.g. --mount /models")
+
+
+def _check_writable(p: Plan) -> None:
+    for folder in {p.repository, *(path.parent for path in p.configs)}:
+        if not os.access(folder, os.W_OK):
+            raise DeployError(f"{folder} is not writable here: nothing was changed")
 
 
 def _with_model_operations(model: Model, path: str, file_name: str) -> str | None:
@@ -123,79 +231,129 @@ def _with_model_operations(model: Model, path: str, file_name: str) -> str | Non
     return model_config.to_text(config)
 
 
-def launch_script(p: Plan) -> str:
-    preload = [p.server_path(p.libraries["torch"])] if "torch" in p.used else []
-    paths = ["$BACKENDS/pytorch"] if "torch" in p.used else []
-    if p.preload_tensorflow and "tensorflow" in p.used:
-        preload.append(p.server_path(p.libraries["tensorflow"]))
-        paths.append("$BACKENDS/tensorflow")
-    args = [f"--model-repository={p.mount}"]
-    if "tensorrt" in p.used:
-        args.append(f"--backend-config=tensorrt,plugins={p.server_path(p.libraries['tensorrt'])}")
+def launch_script(record: dict) -> str:
+    """The server's launch file for every namespace in the deploy record."""
+    mount = record["mount"]
+    shares = record["namespaces"].values()
+    at = lambda file: f"{mount.rstrip('/')}/{file}"
+    preload = [at(f) for s in shares for f in s["preload"]]
+    paths = list(dict.fromkeys(f"$BACKENDS/{b}" for s in shares for b in s["backends_on_library_path"]))
+    plugins = [at(f) for s in shares for f in s["tensorrt_plugins"]]
+    args = [f"--model-repository={mount}"]
+    if plugins:
+        args.append(f"--backend-config=tensorrt,plugins={';'.join(plugins)}")
     lines = ["#!/bin/sh",
              "# Written by `opforge deploy`: starts tritonserver on this model repository with the op",
              "# libraries its models need. ONNX Runtime and TensorFlow models name theirs in config.pbtxt.",
              "# TRITONSERVER and TRITON_BACKENDS override the server binary and its backends folder.",
              'TRITONSERVER="${TRITONSERVER:-tritonserver}"',
              'BACKENDS="${TRITON_BACKENDS:-/opt/tritonserver/backends}"']
-    for model_fw, names in sorted(p.used.items()):
-        lines.append(f"# {model_fw}: {', '.join(names)}")
+    for ns, share in record["namespaces"].items():
+        for model_fw, names in share["models"].items():
+            lines.append(f"# {ns} {model_fw}: {', '.join(names)}")
     if paths:
         lines.append(f'export LD_LIBRARY_PATH="{":".join(paths)}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"')
     # Through env: LD_PRELOAD reaches the server alone, not this shell or a wrapper around it.
-    pre = f'LD_PRELOAD="{":".join(preload)}${{LD_PRELOAD:+:$LD_PRELOAD}}" ' if preload else ""
+    pre = f'LD_PRELOAD={shlex.quote(":".join(preload))}"${{LD_PRELOAD:+:$LD_PRELOAD}}" ' if preload else ""
     lines.append(f'exec env {pre}"$TRITONSERVER" {" ".join(shlex.quote(a) for a in args)} "$@"')
     return "\n".join(lines) + "\n"
 
 
+class _Writes:
+    """File replacements that can all be undone: each new file is written
+    beside its destination and renamed over it; the file it replaces is kept
+    (hard-linked) until commit."""
+
+    def __init__(self):
+        self._undo: list[tuple[Path, Path | None]] = []  # destination, its previous content
+
+    def put(self, dest: Path, fill) -> None:
+        """Replace `dest` by what fill(tmp_path) writes."""
+        tmp = dest.with_name(f".{dest.name}.opforge-new")
+        try:
+            fill(tmp)
+            if dest.exists() and not any(d == dest for d, _ in self._undo):
+                kept = dest.with_name(f".{dest.name}.opforge-old")
+                kept.unlink(missing_ok=True)
+                os.link(dest, kept)
+                self._undo.append((dest, kept))
+            elif not dest.exists():
+                self._undo.append((dest, None))
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def text(self, dest: Path, text: str, mode: int | None = None) -> None:
+        def fill(tmp: Path):
+            tmp.write_text(text)
+            os.chmod(tmp, mode if mode is not None else
+                     dest.stat().st_mode & 0o777 if dest.exists() else files.new_file_mode())
+        self.put(dest, fill)
+
+    def commit(self) -> None:
+        for _, kept in self._undo:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+
+    def rollback(self) -> None:
+        for dest, kept in reversed(self._undo):
+            if kept is None:
+                dest.unlink(missing_ok=True)
+            else:
+                os.replace(kept, dest)
+
+
 def apply(p: Plan) -> list[str]:
-    """Carry the plan out; what changed, one line each (empty: nothing to do)."""
+    """Carry the plan out; what changed, one line each (empty: nothing to do).
+    On any error every file is put back as it was, and the error raised."""
     changes = []
+    writes = _Writes()
     folder = p.repository
-    for fw in sorted(p.used):
-        lib = p.libraries[fw]
-        dest = folder / lib.file.name
-        if not dest.is_file() or dest.read_bytes() != lib.file.read_bytes():
-            tmp = folder / f".{lib.file.name}.partial"
-            shutil.copy2(lib.file, tmp)
-            tmp.replace(dest)
-            changes.append(f"copied {lib.file.name} to {dest}")
-    for path, text in sorted(p.configs.items()):
-        backup = path.with_name(path.name + BACKUP_SUFFIX)
-        if not backup.exists():
-            shutil.copy2(path, backup)
-        model_config.write_atomic(path, text)
-        changes.append(f"{path.parent.name}: model_operations in config.pbtxt (backup: {backup.name})")
-    # The release's manifest beside the copies: it names their ops for `opforge check`.
-    if p.used:
-        manifest = p.libraries[next(iter(p.used))].file.parent / "manifest.json"
-        copy = folder / f"opforge-manifest.{json.loads(manifest.read_text())['namespace']}.json"
-        if not copy.is_file() or copy.read_bytes() != manifest.read_bytes():
-            model_config.write_atomic(copy, manifest.read_text())
-    launch = folder / LAUNCH
-    script = launch_script(p)
-    if not launch.is_file() or launch.read_text() != script:
-        model_config.write_atomic(launch, script)
-        launch.chmod(0o755)
-        changes.append(f"wrote {launch}")
-    record = json.dumps({"mount": p.mount, "libraries": {fw: p.libraries[fw].file.name for fw in sorted(p.used)},
-                         "models": {m.name: {"backend": m.backend, "needs": sorted(m.needs), "read": m.how}
-                                    for m in p.models}}, indent=2) + "\n"
-    deploy_json = folder / RECORD
-    if not deploy_json.is_file() or deploy_json.read_text() != record:
-        model_config.write_atomic(deploy_json, record)
+    try:
+        for fw in sorted(p.used):
+            lib = p.libraries[fw]
+            dest = folder / lib.file.name
+            if not dest.is_file() or dest.read_bytes() != lib.file.read_bytes():
+                writes.put(dest, lambda tmp, src=lib.file: shutil.copy2(src, tmp))
+                changes.append(f"copied {lib.file.name} to {dest}")
+        for path, text in sorted(p.configs.items()):
+            path = path.resolve()  # a symlinked config.pbtxt: its target is the config
+            backup = path.with_name(path.name + BACKUP_SUFFIX)
+            if not backup.exists():
+                writes.put(backup, lambda tmp, src=path: shutil.copy2(src, tmp))
+            writes.text(path, text)
+            changes.append(f"{path.parent.name}: model_operations in config.pbtxt (backup: {backup.name})")
+        # The release's manifest beside the copies: it names their ops for `opforge check`.
+        if p.used:
+            copy = folder / f"opforge-manifest.{p.namespace}.json"
+            if not copy.is_file() or copy.read_bytes() != p.manifest.read_bytes():
+                writes.text(copy, p.manifest.read_text())
+        record = p.record()
+        launch = folder / LAUNCH
+        script = launch_script(record)
+        if not launch.is_file() or launch.read_text() != script:
+            writes.text(launch, script, mode=0o755 & ~files.umask())
+            changes.append(f"wrote {launch}")
+        text = json.dumps(record, indent=2) + "\n"
+        if not (folder / RECORD).is_file() or (folder / RECORD).read_text() != text:
+            writes.text(folder / RECORD, text)
+    except BaseException:
+        writes.rollback()
+        raise
+    writes.commit()
     return changes
 
 
 def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool) -> int:
-    import sys
-
     try:
         p = plan(Path(repository), Path(libs), mount, preload_tensorflow)
+        changes = apply(p)
     except DeployError as e:
         print(f"opforge deploy: {e}", file=sys.stderr)
         return 1
-    changes = apply(p)
+    except OSError as e:
+        print(f"opforge deploy: {e}; every file was put back as it was", file=sys.stderr)
+        return 1
     for m in p.models:
         print(f"{m.name} ({m.backend}): "
               + (f"needs {', '.join(sorted(m.needs))}" if m.needs else "no custom ops") + f" [{m.how}]")

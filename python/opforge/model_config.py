@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
-import tempfile
 from pathlib import Path
 
 from google.protobuf import text_format
@@ -48,18 +46,3 @@ def model_operations(paths: list[str]) -> str:
     config = pb2().ModelConfig()
     config.model_operations.op_library_filename.extend(paths)
     return to_text(config)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one rename: a reader sees the old file or the new one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

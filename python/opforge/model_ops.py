@@ -3,10 +3,13 @@ the model's own artifact, and which library provides them.
 
 | backend | artifact | what is read |
 |---|---|---|
-| onnxruntime | model.onnx | node domains and op types outside ONNX's own domains (subgraphs and model functions included) |
+| onnxruntime | model.onnx (a file, or a folder holding model.onnx) | node domains and op types outside ONNX's own domains (subgraphs and model functions included) |
 | pytorch | model.pt (TorchScript zip) | the `ops.<namespace>.<op>` calls in its code/ |
-| tensorflow | model.savedmodel/saved_model.pb | op names in its graphs and function library that TensorFlow does not know (with TensorFlow importable; otherwise the libraries' op names found in it, best effort) |
+| tensorflow | model.savedmodel/saved_model.pb, or model.graphdef | op names in its graphs and function library that TensorFlow does not know (with TensorFlow importable; otherwise the libraries' op names found in it, best effort) |
 | tensorrt | model.plan | the libraries' plugin names found in the engine bytes (best effort) |
+
+A model folder without config.pbtxt counts when a version folder holds one of
+these files: Triton completes its config itself (without model_operations).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ BACKENDS = {  # config.pbtxt `platform` -> backend
 }
 DEFAULT_FILES = {"onnxruntime": "model.onnx", "pytorch": "model.pt", "tensorflow": "model.savedmodel",
                  "tensorrt": "model.plan"}
+DEFAULT_FILE_OF_PLATFORM = {"tensorflow_graphdef": "model.graphdef"}
 FRAMEWORK_OF = {"onnxruntime": "onnxruntime", "pytorch": "torch", "tensorflow": "tensorflow", "tensorrt": "tensorrt"}
 ONNX_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training", "com.microsoft", "com.microsoft.nchwc",
                 "com.ms.internal.nhwc", "org.pytorch.aten", "com.microsoft.experimental"}
@@ -36,6 +40,10 @@ ONNX_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training", "com.mi
 TORCH_BUILTIN = {"aten", "prim", "quantized", "_quantized", "profiler", "cuda", "onednn", "mkldnn", "mkl", "_caffe2",
                  "cudnn", "fbgemm", "sparse", "_test", "prims", "rngprims", "higher_order", "inductor",
                  "torchvision", "image", "_nested", "_c10d_functional", "c10d", "c10d_functional", "_dtensor"}
+
+
+class ModelReadError(RuntimeError):
+    """A model file that its framework cannot read (one line: model, file, why)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,11 @@ class Model:
     config: object  # inference.ModelConfig
     needs: set[str] = field(default_factory=set)  # op names, as the framework names them
     how: str = ""  # how `needs` was read (exact, or best effort and why)
+    has_config: bool = True  # False: Triton completes the config (no model_operations then)
+
+    @property
+    def config_path(self) -> Path:
+        return self.folder / "config.pbtxt"
 
 
 def op_names(framework: str, namespace: str, ops) -> set[str]:
@@ -66,15 +79,29 @@ def op_names(framework: str, namespace: str, ops) -> set[str]:
             "tensorrt": {prefix + camel(op) for op in ops}}[framework]
 
 
+def in_namespace(op: str, framework: str | None, namespace: str) -> bool:
+    """Whether an op name, as a framework names it, is one of `namespace`'s
+    (op_names' conventions)."""
+    if framework == "torch":
+        return op.split("::")[0] == namespace
+    if framework == "onnxruntime":
+        return op.split(":")[0] == namespace
+    prefix = namespace[:1].upper() + namespace[1:]
+    return op.startswith(prefix) and op[len(prefix):][:1].isupper()
+
+
 def read_configs(repository: Path) -> tuple[list[Model], list[str]]:
-    """Every model folder of a repository with a config.pbtxt (Triton takes
-    hidden folders for models too), its needs not yet read; and one line per
-    config that does not parse, which Triton would refuse as well."""
+    """Every model folder of a repository (Triton takes hidden folders for
+    models too), its needs not yet read; and one line per config that does
+    not parse, which Triton would refuse as well."""
     models, errors = [], []
     for folder in sorted(p for p in Path(repository).iterdir() if p.is_dir()):
         path = folder / "config.pbtxt"
         if not path.is_file():
-            continue  # Triton may autocomplete it: nothing to wire
+            backend = _backend_without_config(folder)
+            if backend:
+                models.append(Model(folder.name, folder, backend, model_config.pb2().ModelConfig(), has_config=False))
+            continue
         try:
             config = model_config.read(path)
         except Exception as e:  # text_format.ParseError
@@ -89,9 +116,21 @@ def backend_of(config) -> str:
     return config.backend or BACKENDS.get(config.platform, config.platform or "unknown")
 
 
+def _backend_without_config(folder: Path) -> str | None:
+    versions = [v for v in folder.iterdir() if v.is_dir() and v.name.isdigit()]
+    for backend, file in [*DEFAULT_FILES.items(), ("tensorflow", "model.graphdef")]:
+        if any((v / file).exists() for v in versions):
+            return backend
+    return None
+
+
 def artifacts(model: Model) -> list[Path]:
     """The model file of every version folder."""
-    default = model.config.default_model_filename or DEFAULT_FILES.get(model.backend, "")
+    default = (model.config.default_model_filename or DEFAULT_FILE_OF_PLATFORM.get(model.config.platform)
+               or DEFAULT_FILES.get(model.backend, ""))
+    if not model.has_config and model.backend == "tensorflow":
+        default = next((f for f in ("model.savedmodel", "model.graphdef")
+                        if any((v / f).exists() for v in model.folder.iterdir() if v.is_dir())), default)
     if not default:
         return []
     return sorted(v / default for v in model.folder.iterdir()
@@ -109,8 +148,13 @@ def read_needs(model: Model, libraries: list[Library]) -> None:
         return
     hows = []
     for f in files:
-        needs, how = reader[model.backend](f, [lib for lib in libraries
-                                               if lib.framework == FRAMEWORK_OF[model.backend]])
+        try:
+            needs, how = reader[model.backend](f, [lib for lib in libraries
+                                                   if lib.framework == FRAMEWORK_OF[model.backend]])
+        except Exception as e:  # DecodeError, BadZipFile, OSError, ...: the server would fail this model
+            why = (str(e).strip().splitlines() or [""])[0]
+            raise ModelReadError(f"model {model.name}: {f.relative_to(model.folder.parent)} cannot be read as a "
+                                 f"{model.backend} model ({type(e).__name__}{': ' + why if why else ''})") from None
         model.needs |= needs
         hows.append(how)
     model.how = hows[0]
@@ -119,6 +163,8 @@ def read_needs(model: Model, libraries: list[Library]) -> None:
 def _onnx(path: Path, _libraries):
     import onnx
 
+    if path.is_dir():  # Triton's folder form: the model (and its external data) inside
+        path = path / "model.onnx"
     model = onnx.load(str(path), load_external_data=False)
     local = {(f.domain, f.name) for f in model.functions}
     needs = set()
@@ -153,13 +199,21 @@ def _torchscript(path: Path, _libraries):
 
 _TF_UNKNOWN_OPS = r"""
 import json, sys
-from tensorflow.core.protobuf import saved_model_pb2
-from tensorflow.python.framework import op_def_registry
-saved = saved_model_pb2.SavedModel.FromString(open(sys.argv[1], "rb").read())
+try:
+    from tensorflow.core.framework import graph_pb2
+    from tensorflow.core.protobuf import saved_model_pb2
+    from tensorflow.python.framework import op_def_registry
+except ImportError:
+    sys.exit(3)
+data = open(sys.argv[1], "rb").read()
+if sys.argv[1].endswith("saved_model.pb"):
+    graphs = [mg.graph_def for mg in saved_model_pb2.SavedModel.FromString(data).meta_graphs]
+else:  # tensorflow_graphdef: a GraphDef
+    graphs = [graph_pb2.GraphDef.FromString(data)]
 ops = set()
-for mg in saved.meta_graphs:
-    ops |= {n.op for n in mg.graph_def.node}
-    for f in mg.graph_def.library.function:
+for g in graphs:
+    ops |= {n.op for n in g.node}
+    for f in g.library.function:
         ops |= {n.op for n in f.node_def}
 print(json.dumps(sorted(op for op in ops if op_def_registry.get(op) is None)))
 """
@@ -169,12 +223,14 @@ def _tensorflow(path: Path, libraries):
     """In a child interpreter: importing TensorFlow is slow and noisy, and
     must not happen in the process that writes the repository."""
     pb = path / "saved_model.pb" if path.is_dir() else path
+    data = pb.read_bytes()
     proc = subprocess.run([sys.executable, "-c", _TF_UNKNOWN_OPS, str(pb)], capture_output=True, text=True,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
     if proc.returncode == 0:
         return set(json.loads(proc.stdout.strip().splitlines()[-1])), \
             "exact: ops of the graphs and function library that TensorFlow does not register itself"
-    data = pb.read_bytes()
+    if proc.returncode != 3:
+        raise ValueError((proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1])
     found = {name for lib in libraries for name in lib.provides if name.encode() in data}
     return found, "best effort: TensorFlow is not importable here, so only the libraries' op names were looked for"
 

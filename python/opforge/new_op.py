@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import files
+
 NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")  # snake_case: one spelling per CamelCase name
 # C++ keywords, and names that would shadow a namespace the spec uses.
 RESERVED = {"and", "or", "not", "xor", "new", "delete", "class", "struct", "union", "enum", "namespace",
@@ -155,20 +157,6 @@ def _include_line(name: str) -> str:
     return f'include("${{CMAKE_CURRENT_LIST_DIR}}/{name}/op.cmake")\n'
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not sources
-    os.replace(tmp, path)
-
-
 def create(name: str, ops: Path) -> Path:
     """Creates ops/<name>/ and lists it in ops/ops.cmake; returns the op folder."""
     _check_name(name)
@@ -184,20 +172,20 @@ def create(name: str, ops: Path) -> Path:
     if f"/{name}/op.cmake" in current:
         raise NewOpError(f"{listing} already lists an op named {name}")
     ns = cxx_namespace(ops)
-    files = {f"{name}.h": SPEC, f"{name}_cpu.cc": CPU, f"{name}.cu": CUDA, "reference.py": REFERENCE,
+    sources = {f"{name}.h": SPEC, f"{name}_cpu.cc": CPU, f"{name}.cu": CUDA, "reference.py": REFERENCE,
              "op.cmake": OP_CMAKE}
     ops.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=ops))
     try:
-        for file, template in files.items():
+        for file, template in sources.items():
             (staging / file).write_text(template.format(name=name, ns=ns))
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~files.umask())
         staging.rename(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
-        _write_atomically(listing, current + ("" if current.endswith("\n") else "\n") + _include_line(name))
+        files.write_atomic(listing, current + ("" if current.endswith("\n") else "\n") + _include_line(name))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
