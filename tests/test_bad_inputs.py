@@ -26,6 +26,7 @@ cases = {
   "rms_norm scalar x": lambda: o.rms_norm(torch.tensor(1.), torch.ones(1), 1e-6),
   "rms_norm weight dtype": lambda: o.rms_norm(torch.ones(2, 8), torch.ones(8, dtype=f16), 1e-6),
   "rms_norm negative epsilon": lambda: o.rms_norm(torch.ones(2, 8), torch.ones(8), -1.),
+  "rms_norm epsilon past float32": lambda: o.rms_norm(torch.ones(2, 8), torch.ones(8), 1e39),
 }
 """
 
@@ -80,6 +81,7 @@ cases = {
   "rms_norm scalar x": lambda: run("RmsNorm", [np.array(1, np.float32), f(1)], [F, F]),
   "rms_norm weight dtype": lambda: run("RmsNorm", [f(2, 8), np.ones(8, np.float16)], [F, H]),
   "rms_norm negative epsilon": lambda: run("RmsNorm", [f(2, 8), f(8)], [F, F], epsilon=-1.),
+  "rms_norm epsilon past float32": lambda: run("RmsNorm", [f(2, 8), f(8)], [F, F], epsilon=1e39),
 }
 """
 

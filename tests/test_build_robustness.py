@@ -86,6 +86,14 @@ def test_unknown_release_and_sdk_that_is_not_one(tmp_path, out):
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert f"ONNXRUNTIME_ROOT={empty} holds no onnxruntime_c_api.h" in last_line(proc), last_line(proc)
     assert_untouched(out)
+    # Named on the command line: a folder that is not there, or not torch, stops the build first.
+    for sdk, status, words in ((f"torch={tmp_path / 'typo'}", 2, "no such file or folder"),
+                               (f"torch={empty}", 1, "is not a torch package folder")):
+        proc = opforge_build(*BUILD[:2], "--sdk", sdk, "--out", str(out))
+        assert proc.returncode == status and words in last_line(proc), proc.stderr[-3000:]
+        assert_untouched(out)
+    proc = opforge_build(*BUILD[:2], "--deploy-dir", "/opt/my ops", "--out", str(out))
+    assert proc.returncode == 2 and "--deploy-dir" in last_line(proc), proc.stderr[-3000:]
 
 
 def test_interrupted_build(tmp_path, out):

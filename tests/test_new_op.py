@@ -47,9 +47,33 @@ def test_in_the_repository_ops_take_the_opforge_namespace(tmp_path):
 
     assert cxx_namespace(REPO / "ops") == "opforge"
     assert cxx_namespace(tmp_path / "2024ops") == "ops_2024ops"
+    # A folder whose name cannot be a namespace: a C++ keyword, or one of torch's own.
+    assert cxx_namespace(tmp_path / "class") == "ops_class"
+    assert cxx_namespace(tmp_path / "aten") == "ops_aten"
 
 
-@pytest.mark.parametrize("name", ["Gain", "gain-2", "2gain", "gain__x", "gain_", "_gain", "class", "std", ""])
+def test_two_names_with_one_camel_case_name_are_refused(tmp_path):
+    ops = tmp_path / "ops"
+    assert opforge("new", "ab2", "--ops", str(ops)).returncode == 0
+    before = snapshot(ops)
+    proc = opforge("new", "ab_2", "--ops", str(ops))
+    assert proc.returncode == 2 and "Ab2" in proc.stderr, proc.stderr
+    assert snapshot(ops) == before
+
+
+@pytest.mark.parametrize("namespace", ["aten", "class", "Team"])
+def test_a_namespace_that_cannot_work_stops_the_build_first(tmp_path, namespace):
+    ops = tmp_path / "ops"
+    assert opforge("new", "gain", "--ops", str(ops)).returncode == 0
+    out = tmp_path / "out"
+    proc = opforge("build", "--release", "23.05", "--ops", str(ops), "--namespace", namespace, "--out", str(out))
+    assert proc.returncode == 2 and f"namespace {namespace!r}" in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["Gain", "gain-2", "2gain", "gain__x", "gain_", "_gain", "class", "std", "",
+                                  "constexpr", "nullptr", "char8_t", "map_cpu", "same_shape", "launch_error",
+                                  "torch_adapter", "name"])
 def test_bad_names_write_nothing(tmp_path, name):
     proc = opforge("new", name, "--ops", str(tmp_path / "ops"))
     assert proc.returncode == 2
@@ -96,3 +120,16 @@ def test_generated_op_builds_for_a_release_and_computes_in_each_framework(tmp_pa
         # torch 2.0's public wheel has the other C++ ABI: its twin runs the cases there.
         computes = checks.get("loads and computes") or checks["twin loads and computes"]
         assert computes["result"] == "passed" and version in computes["detail"], computes
+
+
+def test_an_op_named_like_a_c_header_builds_beside_others(tmp_path):
+    """Op folders are not include paths: string/string.h does not stand in
+    for <string.h> in every other source of the build."""
+    ops = tmp_path / "hops"
+    for name in ("plain", "string"):
+        assert opforge("new", name, "--ops", str(ops)).returncode == 0
+    out = tmp_path / "dist"
+    proc = opforge("build", "--release", "23.05", "--ops", str(ops), "--out", str(out), "--toolchain", "pip",
+                   "--frameworks", "onnxruntime", "--cuda", "none", timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
+    assert json.loads((out / "manifest.json").read_text())["ops"] == ["plain", "string"]

@@ -48,6 +48,9 @@ def test_epsilon_attribute_is_optional():
 @pytest.mark.parametrize("op, attrs, message", [
     ("rms_norm", {"epsilon": 0}, "rms_norm: attribute 'epsilon' must be a float, got an int"),  # optional: no default
     ("clip", {"lo": -1, "hi": 1.0}, "clip: attribute 'lo' must be a float, got an int"),  # required: not "missing"
+    ("rms_norm", {"epsilon": "9"}, "rms_norm: attribute 'epsilon' must be a float, got another type"),
+    ("rms_norm", {"epsilon": [9.0]}, "rms_norm: attribute 'epsilon' must be a float, got another type"),
+    ("clip", {"lo": "0", "hi": 1.0}, "clip: attribute 'lo' must be a float, got another type"),
 ])
 def test_attribute_of_the_wrong_type_is_refused(op, attrs, message):
     """onnx.helper makes epsilon=0 an int attribute: the session is refused

@@ -31,6 +31,18 @@ def manifest(dist):
 
 @needs_dist
 @pytest.mark.parametrize("dist", DISTS, ids=lambda p: p.name)
+def test_the_folder_is_readable_by_the_servers_user(dist):
+    """Mounted into a container, the folder is read by whichever user runs
+    tritonserver: it has the modes open() and mkdir() give, not 0700/0600."""
+    from opforge.files import umask
+
+    assert dist.stat().st_mode & 0o777 == 0o777 & ~umask()
+    for f in dist.iterdir():
+        assert f.stat().st_mode & 0o444 == 0o444 & ~umask(), f
+
+
+@needs_dist
+@pytest.mark.parametrize("dist", DISTS, ids=lambda p: p.name)
 def test_manifest_matches_the_folder(dist):
     m = manifest(dist)
     release = releases.get_release(m["release"]["name"])

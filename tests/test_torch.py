@@ -56,6 +56,21 @@ def test_non_contiguous_inputs(ops, op, device):
     assert_matches(case, call(ops, case, tensors).cpu().numpy())
 
 
+@pytest.mark.parametrize("op", OPS)
+def test_backward_through_an_op_raises_instead_of_a_silent_missing_gradient(ops, op):
+    case = next(c for c in all_cases() if c.op == op and c.inputs[0].size > 1)
+    tensors = [torch.from_numpy(a) for a in case.inputs]
+    if tensors[0].is_floating_point():
+        tensors[0].requires_grad_(True)
+    out = call(ops, case, tensors)  # forward as before, whatever requires grad
+    assert_matches(case, out.detach().numpy())
+    if not tensors[0].requires_grad:
+        return  # integer inputs: nothing to differentiate
+    with pytest.raises(RuntimeError, match=f"derivative for opforge::{op} is not implemented"):
+        out.float().sum().backward()
+    assert tensors[0].grad is None
+
+
 def test_cuda_kernels_registered_when_torch_has_cuda(ops):
     if not torch.version.cuda:
         pytest.skip(f"torch {torch.__version__} is a CPU-only build: no CUDA kernels to register")
@@ -109,3 +124,29 @@ def test_scripted_module_survives_save_and_load_in_a_fresh_process(ops, tmp_path
                                rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(np.int64(got["zero"]), reference("zero_out")(data["i"]))
     np.testing.assert_array_equal(np.float32(got["mod"]), reference("modulo")(data["a"], data["b"]))
+
+
+def test_data_dependent_sizes_compile(ops):
+    """Sizes known only when the graph runs (a[a > 0]) cannot be guarded on:
+    the shape relation becomes a runtime check, as aten's fmod does it."""
+    dynamo = pytest.importorskip("torch._dynamo")
+    if not hasattr(dynamo.config, "capture_dynamic_output_shape_ops"):
+        pytest.skip(f"torch {torch.__version__} does not capture data-dependent shapes")
+
+    def positive_modulo(a, b):
+        return ops.modulo(a[a > 0], b[b > 0])
+
+    dynamo.reset()
+    with dynamo.config.patch(capture_dynamic_output_shape_ops=True):
+        compiled = torch.compile(positive_modulo, backend="eager", fullgraph=True)
+        a, b = torch.tensor([5.0, -1.0, 7.0, 9.0]), torch.tensor([2.0, 4.0, -3.0, 4.0])
+        assert torch.equal(compiled(a, b), torch.fmod(a[a > 0], b[b > 0]))
+        with pytest.raises(RuntimeError, match="same shape|Runtime assertion"):
+            compiled(a, torch.tensor([2.0, 4.0, 3.0, 4.0]))
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.float64, torch.bfloat16])
+def test_a_dtype_the_op_has_no_kernel_for_is_a_type_error(ops, dtype):
+    # One error type for one problem, whether or not opforge knows the dtype from another op.
+    with pytest.raises(TypeError, match="clip"):
+        ops.clip(torch.ones(3, dtype=dtype), 0.0, 1.0)

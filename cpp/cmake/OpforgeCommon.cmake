@@ -33,7 +33,6 @@ function(opforge_op name)
     message(FATAL_ERROR "${dir}/op.cmake: opforge_op(${name} SPEC <header> KERNELS <sources>... [CUDA <sources>...])")
   endif()
   set_property(GLOBAL APPEND PROPERTY OPFORGE_OPS ${name})
-  set_property(GLOBAL APPEND PROPERTY OPFORGE_OP_DIRS "${dir}")
   foreach(kind IN LISTS OPFORGE_SOURCE_KINDS)
     foreach(src IN LISTS OP_${kind})
       set_property(GLOBAL APPEND PROPERTY OPFORGE_${kind}_SOURCES "${dir}/${src}")
@@ -57,9 +56,10 @@ function(opforge_adapter_source adapter out_var)
 endfunction()
 
 # Settings every opforge object shares: position independent, hidden symbols.
+# Op folders are not include paths: a kernel finds its spec beside it, and an
+# op named string must not turn <string.h> into its spec.
 function(opforge_target_defaults target)
-  get_property(op_dirs GLOBAL PROPERTY OPFORGE_OP_DIRS)
-  target_include_directories(${target} PRIVATE "${OPFORGE_CPP_DIR}/include" "${OPFORGE_CPP_DIR}" ${op_dirs}
+  target_include_directories(${target} PRIVATE "${OPFORGE_CPP_DIR}/include" "${OPFORGE_CPP_DIR}"
                                                "${CMAKE_BINARY_DIR}/generated")
   set_target_properties(${target} PROPERTIES
     POSITION_INDEPENDENT_CODE ON

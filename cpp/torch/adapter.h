@@ -1,6 +1,6 @@
 // The generic torch adapter: from an op spec, the schema
 // "<name>(Tensor x, ..., float lo, ...) -> Tensor" and boxed kernels for CPU,
-// CUDA (when built) and Meta (fake tensors, opcheck, torch.compile).
+// CUDA (when built), Meta (fake tensors, opcheck, torch.compile) and Autograd.
 // Uses <torch/library.h> + <ATen/ATen.h> only: torch's Python-extension
 // header would tie the library to libpython, which Triton's libtorch process
 // does not have.
@@ -16,8 +16,11 @@ __asm__(".weak GOMP_parallel\n\t.weak omp_get_num_threads\n\t.weak omp_get_threa
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd_not_implemented_fallback.h>
 #include <torch/library.h>
+#include <torch/version.h>
 
+#include <ostream>
 #include <string>
 
 #include "opforge/config.h"
@@ -56,11 +59,27 @@ std::string schema() {
   return s + ") -> Tensor";
 }
 
-// A tensor's sizes as the spec's checks read them; symbolic under fake tensors.
+// One size as the spec's checks compare it; symbolic under fake tensors. A
+// data-dependent size (a[a > 0]) cannot be guarded on: from torch 2.1 the
+// equality is expected true and checked when the graph runs, as aten's own
+// checks do (torch.compile with dynamic output shapes, torch.export).
+struct Size {
+  const c10::SymInt& value;
+  bool operator==(const Size& other) const {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    return value.sym_eq(other.value).expect_true(__FILE__, __LINE__);
+#else
+    return value == other.value;
+#endif
+  }
+  friend std::ostream& operator<<(std::ostream& out, const Size& s) { return out << s.value; }
+};
+
+// A tensor's sizes as the spec's checks read them.
 struct Shape {
   c10::SymIntArrayRef sizes;
   int rank;
-  const c10::SymInt& operator[](int i) const { return sizes[i]; }
+  Size operator[](int i) const { return {sizes[i]}; }
 };
 
 // Checks the call the way every framework does and fills `args` (but for
@@ -79,6 +98,9 @@ void check(const at::Tensor* in, Args& args) {
                 in[0].device(), " and ", in[i].device());
     shapes[i] = {in[i].sym_sizes(), static_cast<int>(in[i].dim())};
   }
+  TORCH_CHECK_TYPE(Spec::kDTypes.has(types[0]), unsupported_dtype(Spec::kName, Spec::kInputs[0],
+                                                                  c10::toString(in[0].scalar_type()),
+                                                                  Spec::kDTypes.names()));
   std::string err = check_dtypes<Spec>(types);
   if (err.empty()) err = check_attrs<Spec>(args.attrs);
   if (err.empty()) err = check_shapes<Spec>(shapes);
@@ -138,6 +160,12 @@ bool register_op() {
   cpu.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());
   static torch::Library meta(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::Meta, __FILE__, __LINE__);
   meta.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, true>>());
+  // The ops have no derivatives: backward through one raises "derivative for
+  // <ns>::<op> is not implemented" instead of torch's default, a warning and
+  // no gradient at all.
+  static torch::Library autograd(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::Autograd, __FILE__,
+                                 __LINE__);
+  autograd.impl(Spec::kName, torch::autograd::autogradNotImplementedFallback());
 #if OPFORGE_WITH_CUDA
   static torch::Library cuda(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::CUDA, __FILE__, __LINE__);
   cuda.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _info(_args: argparse.Namespace) -> int:
+    from ._library import LibraryNotBuilt
     from .info import render
 
-    print(render())
+    try:
+        print(render())
+    except LibraryNotBuilt as e:
+        print(f"opforge info: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _releases(args: argparse.Namespace) -> int:
     from . import releases
 
-    if args.release:
+    if args.release is not None:
         try:
             print(releases.format_release(releases.get_release(args.release)))
         except releases.UnknownRelease as e:
@@ -38,8 +44,11 @@ def _sdk_pair(text: str) -> tuple[str, str]:
 def _build(args: argparse.Namespace) -> int:
     from . import releases
     from .release_build import BuildFailed, build_release
+    from .toolchains import ToolchainError
 
-    out = args.out or f"dist/triton-{args.release}"
+    # With --ops, the Makefile's name: the folder of opforge's own ops is never replaced by another's.
+    out = args.out or (f"dist/{Path(args.ops).resolve().name}-triton-{args.release}" if args.ops
+                       else f"dist/triton-{args.release}")
     try:
         build_release(args.release, out, ops=args.ops, namespace=args.namespace, toolchain=args.toolchain,
                       sdks=dict(args.sdk or []), frameworks=args.frameworks, deploy_dir=args.deploy_dir,
@@ -47,6 +56,9 @@ def _build(args: argparse.Namespace) -> int:
     except (releases.UnknownRelease, ValueError) as e:
         print(f"opforge build: {e}", file=sys.stderr)
         return 2
+    except ToolchainError as e:
+        print(f"opforge build: {e}", file=sys.stderr)
+        return 1
     except BuildFailed as e:
         print(f"opforge build: failed: {e}", file=sys.stderr)
         return 1
@@ -92,7 +104,8 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build the op libraries for one Triton release, with checks and a manifest")
     b.add_argument("--release", required=True, help="Triton release, e.g. 23.05 (see `opforge releases`)")
-    b.add_argument("--out", help="output folder (default dist/triton-RELEASE); replaced only on success")
+    b.add_argument("--out", help="output folder (default dist/triton-RELEASE, with --ops dist/OPSNAME-triton-RELEASE); "
+                                 "replaced only on success")
     b.add_argument("--ops", help="an ops folder outside this repository (same layout as ops/: ops.cmake + op folders)")
     b.add_argument("--namespace", help="names of the ops and libraries (default: opforge, or the --ops folder's name)")
     b.add_argument("--toolchain", default="auto", choices=["auto", "container", "pip", "host", "path"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._library import FRAMEWORKS, LIB_DIR, LibraryNotBuilt, build_info
+from ._library import FRAMEWORKS, LIB_DIR, build_info
 
 
 def rows() -> list[dict[str, str]]:
@@ -29,10 +29,7 @@ def _abi(flag: str | None) -> str:
 
 
 def render() -> str:
-    try:
-        info = build_info()
-    except LibraryNotBuilt as e:
-        return str(e)
+    info = build_info()  # LibraryNotBuilt: nothing to show
     table = rows()
     cols = ["framework", "status", "version", "abi", "device", "where"]
     widths = {c: max(len(c), *(len(r[c]) for r in table)) for c in cols[:-1]}

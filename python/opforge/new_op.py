@@ -18,16 +18,22 @@ import tempfile
 from pathlib import Path
 
 from . import files
+from .cases import camel, op_dirs
+from .ops_folder import CXX_KEYWORDS, default_namespace
 
 NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")  # snake_case: one spelling per CamelCase name
-# C++ keywords, and names that would shadow a namespace the spec uses.
-RESERVED = {"and", "or", "not", "xor", "new", "delete", "class", "struct", "union", "enum", "namespace",
-            "template", "typename", "operator", "default", "register", "auto", "int", "float", "double",
-            "char", "bool", "void", "long", "short", "signed", "unsigned", "const", "static", "return",
-            "switch", "case", "do", "while", "for", "if", "else", "goto", "try", "catch", "throw", "this",
-            "true", "false", "public", "private", "protected", "virtual", "friend", "inline", "sizeof",
-            "typedef", "using", "volatile", "extern", "mutable", "explicit", "export", "asm", "break",
-            "continue", "opforge", "std"}
+# What the op's namespace <ns>::<name> must not be called: a C++ keyword; a
+# function or namespace of opforge's headers and adapters (inside namespace
+# opforge a namespace of that name cannot be declared, and elsewhere it hides
+# the helper the kernels call); `name`, which torch.ops.<ns> has already.
+OPFORGE_NAMES = frozenset("""
+aligned_head grid_for grid_for_packs map1 map2 map_kernel pack_size launch_error float_to_half half_to_float
+check_attrs check_dtypes check_shapes decode_attrs encode_attrs float_attr int_attr last_axis same_shape same_dims
+number shape_str str_len unsupported_dtype valid_spec camel_name dtype_name cpu_has_x86_v3 floats_to_halves
+halves_to_floats for_blocks half_blocks map_cpu parallel_for parallel_for_isa run_x86_v3
+torch_adapter tf_adapter ort_adapter trt selftest
+""".split())
+RESERVED = CXX_KEYWORDS | OPFORGE_NAMES | {"std", "opforge", "name"}
 
 SPEC = '''\
 // {name}: y = a + alpha * b, elementwise, in float32 whatever the storage dtype.
@@ -138,11 +144,11 @@ class NewOpError(ValueError):
 
 
 def cxx_namespace(ops: Path) -> str:
-    """The C++ namespace of a folder's ops: opforge's own, else the folder's name."""
+    """The C++ namespace of a folder's ops: opforge's own, else the one
+    `opforge build` gives the folder's ops."""
     if (ops.parent / "cpp" / "include" / "opforge" / "op_spec.h").is_file():
         return "opforge"
-    name = "".join(ch if ch.isalnum() else "_" for ch in ops.name.lower()).strip("_")
-    return name if name[:1].isalpha() else f"ops_{name}"
+    return default_namespace(ops)
 
 
 def _check_name(name: str) -> None:
@@ -151,6 +157,14 @@ def _check_name(name: str) -> None:
                          "underscores, starting with a letter (e.g. fused_gelu)")
     if name in RESERVED or keyword.iskeyword(name):
         raise NewOpError(f"{name!r} is a C++ or Python keyword or a name opforge uses: choose another")
+
+
+def _check_camel_name(name: str, existing: list[str]) -> None:
+    """TF op and TensorRT plugin names are CamelCase: ab2 and ab_2 would both be Ab2."""
+    for other in existing:
+        if camel(other) == camel(name):
+            raise NewOpError(f"{name!r} and the op {other!r} have one CamelCase name, {camel(name)} (the "
+                             "TensorFlow op and TensorRT plugin name): choose another")
 
 
 def _include_line(name: str) -> str:
@@ -171,6 +185,7 @@ def create(name: str, ops: Path) -> Path:
     current = listing.read_text() if listing.is_file() else OPS_CMAKE_HEAD
     if f"/{name}/op.cmake" in current:
         raise NewOpError(f"{listing} already lists an op named {name}")
+    _check_camel_name(name, list(op_dirs(ops)) if listing.is_file() else [])
     ns = cxx_namespace(ops)
     sources = {f"{name}.h": SPEC, f"{name}_cpu.cc": CPU, f"{name}.cu": CUDA, "reference.py": REFERENCE,
              "op.cmake": OP_CMAKE}

@@ -14,6 +14,40 @@ from pathlib import Path
 
 from opforge.cases import op_dirs
 
+# C++20's keywords and alternative tokens: not an op name, not a namespace.
+CXX_KEYWORDS = frozenset("""
+alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t char32_t class compl
+concept const consteval constexpr constinit const_cast continue co_await co_return co_yield decltype default delete
+do double dynamic_cast else enum explicit export extern false float for friend goto if inline int long mutable
+namespace new noexcept not not_eq nullptr operator or or_eq private protected public register reinterpret_cast
+requires return short signed sizeof static static_assert static_cast struct switch template this thread_local throw
+true try typedef typeid typename union unsigned using virtual void volatile wchar_t while xor xor_eq
+""".split())
+# Torch namespaces that are not free: torch's own (model_ops.TORCH_BUILTIN) and these.
+TORCH_TAKEN = frozenset({"std", "c10", "at", "torch", "ops"})
+NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def namespace_problem(namespace: str) -> str | None:
+    """Why `namespace` cannot name a build's ops (C++ namespace, torch
+    namespace, ONNX domain, library files), or None."""
+    from opforge.model_ops import TORCH_BUILTIN
+
+    if not NAMESPACE.match(namespace):
+        return f"namespace {namespace!r} must be a lower-case C identifier (letters, digits, _; a letter first)"
+    if namespace in CXX_KEYWORDS:
+        return f"namespace {namespace!r} is a C++ keyword"
+    if namespace in TORCH_BUILTIN or namespace in TORCH_TAKEN:
+        return f"namespace {namespace!r} is torch's own: loading the library would clash with it"
+    return None
+
+
+def default_namespace(ops: Path) -> str:
+    """An ops folder's namespace when none is given: its name as a C
+    identifier, prefixed with ops_ where that alone would not do."""
+    name = "".join(ch if ch.isalnum() else "_" for ch in ops.name.lower()).strip("_")
+    return name if name[:1].isalpha() and namespace_problem(name) is None else f"ops_{name}"
+
 CALL = re.compile(r"^\s*opforge_op\s*\(([^()]*)\)\s*$", re.S)
 KINDS = ("SPEC", "KERNELS", "CUDA")
 # What op sources written for an earlier opforge use that this one no longer

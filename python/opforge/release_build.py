@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import artifacts, cases, cxx_toolchain, elf, ops_folder, releases, toolchains
+from . import artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
 from .release_checks import Check, abi_check, cuda_checks, expected_exports, system_checks
 from .toolchains import SDK
 
@@ -73,7 +73,16 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     source = Path(source or default_source()).resolve()
     ops = Path(ops).resolve() if ops else source / "ops"
     ops_folder.check(ops)  # one line per problem, before anything is built (a ValueError)
-    namespace = namespace or ("opforge" if ops == (source / "ops").resolve() else _namespace_from(ops))
+    namespace = namespace or ("opforge" if ops == (source / "ops").resolve() else ops_folder.default_namespace(ops))
+    if ops_folder.namespace_problem(namespace):
+        raise ValueError(f"--namespace: {ops_folder.namespace_problem(namespace)}")
+    if not deploy_dir.startswith("/") or re.search(r"[\s:;,]", deploy_dir):
+        raise ValueError(f"--deploy-dir {deploy_dir!r}: an absolute path without spaces, ':', ';' or ',' "
+                         "(the server splits preload paths at them)")
+    given = {fw: toolchains.path_sdk(fw, path, release) for fw, path in (sdks or {}).items()}
+    for sdk in given.values():  # asked for by name: not there is an error, not a skipped framework
+        if not sdk.available:
+            raise ValueError(sdk.reason)
     chosen = toolchains.resolve(toolchain)
     wanted = frameworks or list(FRAMEWORK_ORDER)
     out = Path(out).resolve()
@@ -102,7 +111,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
         cells = []
         for fw in wanted:
             with console.status(f"{fw}: preparing the SDK"):
-                sdk = toolchains.path_sdk(fw, sdks[fw], release) if sdks and fw in sdks else tc.sdk(fw)
+                sdk = given[fw] if fw in given else tc.sdk(fw)
             # a container toolchain brings its own CUDA
             setup = toolchains.CudaSetup(sdk.cuda_args) if sdk.cuda_args is not None else host_cuda
             cell = _cell(fw, sdk, release, source, ops, namespace, work, staging, console, setup, cxx)
@@ -121,6 +130,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             why = "; ".join(f"{c.framework}: {c.reason}" for c in cells if c.reason)
             raise BuildFailed(f"no library could be built for Triton {release.name} ({why}). {out} was left as it was.")
         artifacts.write_deploy_files(staging, manifest, deploy_dir)
+        os.chmod(staging, 0o777 & ~files.umask())  # mkdtemp's 0700: the server's user reads these
         _replace(staging, out)
         console.print(f"wrote {out}")
         return manifest
@@ -157,11 +167,6 @@ def first_error(log: str) -> str:
         if re.search(r"\berror\b[:]|undefined reference|fatal error", line):
             return line
     return next((line for line in reversed(lines) if line), "no output")
-
-
-def _namespace_from(ops: Path) -> str:
-    name = "".join(ch if ch.isalnum() else "_" for ch in ops.name.lower()).strip("_")
-    return name if name[:1].isalpha() else f"ops_{name}"
 
 
 def _failed_checks(cell: Cell) -> str:

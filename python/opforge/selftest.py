@@ -23,8 +23,11 @@ def find(folder: Path) -> tuple[Path | None, str]:
     """The self-test program in `folder`, or None and why not."""
     manifest = folder / "manifest.json"
     if manifest.is_file():
-        entry = json.loads(manifest.read_text()).get("selftest") or {}
-        if entry.get("status") != "built":
+        try:
+            entry = json.loads(manifest.read_text()).get("selftest") or {}
+        except (ValueError, AttributeError):
+            return None, f"{manifest} is not an opforge manifest: build the release folder again"
+        if entry.get("status") != "built" or not entry.get("file"):
             return None, f"{folder} has no self-test: {entry.get('reason', 'the manifest lists none')}"
         return folder / entry["file"], ""
     found = sorted(folder.glob("*_selftest"))
@@ -52,4 +55,9 @@ def main(folder: str | None, extra: list[str]) -> int:
         print(f"opforge selftest: {exe} is missing", file=sys.stderr)
         return NO_SELFTEST
     sys.stdout.flush()
-    return subprocess.run([str(exe), *extra]).returncode
+    try:
+        return subprocess.run([str(exe), *extra]).returncode
+    except OSError as e:  # not executable (copied without its mode), or not a program for this machine
+        print(f"opforge selftest: {exe} does not run here ({e.strerror}): copy the release folder with its "
+              "file modes (cp -p), or run it on an x86-64 Linux machine", file=sys.stderr)
+        return NO_SELFTEST

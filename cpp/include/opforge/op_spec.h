@@ -162,15 +162,17 @@ std::string check_attrs(const double* values) {
   for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
     const Attr& a = Spec::kAttrs[i];
     const double v = values[i];
+    // What the kernel computes with: a float attribute reaches it as a float (1e39: inf).
+    const double used = a.type == AttrType::kFloat ? static_cast<double>(static_cast<float>(v)) : v;
     const bool integral = a.type != AttrType::kInt || v == std::floor(v);
-    if (integral && (!a.bounded() || (std::isfinite(v) && v >= a.min && v <= a.max))) continue;
+    if (integral && (!a.bounded() || (std::isfinite(used) && used >= a.min && used <= a.max))) continue;
     // The message only on failure: built on every call, it costs more than a small kernel.
     const std::string what = std::string(Spec::kName) + ": " + a.name + " must be ";
     if (!integral) return what + "an integer, got " + number(v);
     const std::string range = a.max == kInf    ? ">= " + number(a.min)
                               : a.min == -kInf ? "<= " + number(a.max)
                                                : "in [" + number(a.min) + ", " + number(a.max) + "]";
-    return what + "a finite number " + range + ", got " + number(v);
+    return what + "a finite " + (a.type == AttrType::kFloat ? "float32 " : "number ") + range + ", got " + number(v);
   }
   return {};
 }
