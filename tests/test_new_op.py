@@ -96,6 +96,8 @@ def test_an_existing_op_or_a_foreign_folder_is_left_alone(tmp_path):
     proc = opforge("new", "gain", "--ops", str(foreign))
     assert proc.returncode == 2 and "not an ops folder" in proc.stderr
     assert [p.name for p in foreign.iterdir()] == ["main.cc"]
+    proc = opforge("new", "gain", "--ops", str(foreign / "main.cc"))
+    assert proc.returncode == 2 and "is a file" in proc.stderr
 
 
 def test_generated_op_builds_for_a_release_and_computes_in_each_framework(tmp_path):

@@ -175,6 +175,8 @@ def create(name: str, ops: Path) -> Path:
     """Creates ops/<name>/ and lists it in ops/ops.cmake; returns the op folder."""
     _check_name(name)
     ops = ops.resolve()
+    if ops.exists() and not ops.is_dir():
+        raise NewOpError(f"--ops {ops} is a file: give an ops folder (one with ops.cmake), or a new one")
     listing = ops / "ops.cmake"
     if ops.exists() and not listing.is_file() and any(ops.iterdir()):
         raise NewOpError(f"{ops} is not an ops folder (it has no ops.cmake) and is not empty: give --ops an ops "
