@@ -275,7 +275,10 @@ class _Writes:
             if dest.exists() and not any(d == dest for d, _ in self._undo):
                 kept = dest.with_name(f".{dest.name}.opforge-old")
                 kept.unlink(missing_ok=True)
-                os.link(dest, kept)
+                try:
+                    os.link(dest, kept)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(dest, kept)
                 self._undo.append((dest, kept))
             elif not dest.exists():
                 self._undo.append((dest, None))
