@@ -105,6 +105,7 @@ def test_interrupted_build(tmp_path, out):
     deadline = time.monotonic() + 120
     while not list(work.glob("*/build-onnxruntime")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)  # until CMake is at work
+    assert proc.poll() is None and list(work.glob("*/build-onnxruntime")), "the build never reached CMake"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err[-3000:]

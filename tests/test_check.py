@@ -190,3 +190,19 @@ def test_a_graphdef_model_is_read_like_a_savedmodel(deployed, tmp_path):
     (repo / "tf_graph" / "config.pbtxt").write_text('name: "tf_graph"\nplatform: "tensorflow_graphdef"\n')
     (line,) = problems(check("--model-repository", repo))
     assert "model tf_graph" in line and "OpforgeClip" in line and "model_operations" in line
+
+
+def test_a_library_that_does_not_load_here_is_reported_unchecked(tmp_path):
+    """23.05's torch library (torch 2.0) does not load into this torch: its
+    clashes cannot be checked, and the verdict says so."""
+    from model_repository import DIST
+
+    if not (DIST / "libopforge_torch.so").is_file():
+        pytest.skip(f"no {DIST}/libopforge_torch.so: run `make triton-23.05` first")
+    require_framework("torch")
+    copy = tmp_path / "libteam_b_torch.so"  # outside its release folder: no manifest names its ops
+    shutil.copy(DIST / "libopforge_torch.so", copy)
+    proc = check(copy)
+    if "op names not read" not in proc.stderr:
+        pytest.skip("the 23.05 torch library loads into this torch: nothing is left unchecked")
+    assert proc.returncode == 0 and "1 of them not loadable here" in proc.stdout, proc.stdout + proc.stderr

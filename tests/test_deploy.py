@@ -129,19 +129,25 @@ def test_bad_arguments_say_what_to_do(repo, tmp_path):
 
 # --- What a failed or refused deploy leaves behind: the repository as it was.
 
-def relabelled_release(tmp_path: Path, namespace: str) -> Path:
+def relabelled_release(tmp_path: Path, namespace: str, tensorrt: bool = False) -> Path:
     """dist/triton-23.05 relabelled as another namespace's release folder
-    (libraries renamed, manifest rewritten with their sha256). deploy reads
-    manifests and copies files; it never loads a library, so the copies
-    stand in for a second opforge build here."""
+    (libraries renamed, manifest rewritten with their sha256), with a
+    TensorRT library when asked (a copy of another one: no TensorRT builds
+    here). deploy reads manifests and copies files; it never loads a
+    library, so the copies stand in for another opforge build here."""
     folder = tmp_path / f"{namespace}-triton-23.05"
     folder.mkdir()
     manifest = json.loads((DIST / "manifest.json").read_text())
     manifest["namespace"] = namespace
+    if tensorrt:
+        manifest["libraries"] = [e for e in manifest["libraries"] if e["framework"] != "tensorrt"] + [
+            {"framework": "tensorrt", "status": "built", "library": "libopforge_tensorrt.so"}]
+        shutil.copy(DIST / "libopforge_onnxruntime.so", folder / "libopforge_tensorrt.so")
     for entry in manifest["libraries"]:
         if entry["status"] == "built":
             entry["library"] = entry["library"].replace("libopforge_", f"lib{namespace}_")
-            data = (DIST / f"libopforge_{entry['framework']}.so").read_bytes()
+            source = DIST / f"libopforge_{entry['framework']}.so"
+            data = (source if source.is_file() else folder / f"libopforge_{entry['framework']}.so").read_bytes()
             (folder / entry["library"]).write_bytes(data)
             entry["sha256"] = hashlib.sha256(data).hexdigest()
     (folder / "manifest.json").write_text(json.dumps(manifest))
@@ -261,6 +267,26 @@ def test_models_triton_completes_or_finds_in_a_folder(repo):
 
 
 def test_files_written_are_readable_by_the_server(repo):
+    """New files get the mode open() gives them (mkstemp's is 0600)."""
+    from opforge.files import new_file_mode
+
     assert deploy(repo, "--mount", MOUNT).returncode == 0
-    for name in ("opforge-deploy.json", "opforge-manifest.opforge.json", "libopforge_onnxruntime.so"):
-        assert (repo / name).stat().st_mode & 0o044 == 0o044, name
+    for name in ("opforge-deploy.json", "opforge-manifest.opforge.json"):
+        assert (repo / name).stat().st_mode & 0o777 == new_file_mode(), name
+    assert (repo / "libopforge_onnxruntime.so").stat().st_mode == (DIST / "libopforge_onnxruntime.so").stat().st_mode
+
+
+def test_tensorrt_models_get_their_plugins_through_the_backend_config(repo, tmp_path):
+    libs = relabelled_release(tmp_path, "opforge", tensorrt=True)
+    engine = repo / "trt_clip" / "1" / "model.plan"
+    engine.parent.mkdir(parents=True)
+    engine.write_bytes(b"\x00engine\x00OpforgeClip\x001\x00opforge\x00")  # a plan names its plugins
+    (repo / "trt_clip" / "config.pbtxt").write_text('name: "trt_clip"\nplatform: "tensorrt_plan"\n')
+    proc = deploy(repo, "--mount", MOUNT, libs=libs)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((repo / "opforge-deploy.json").read_text())
+    assert record["models"]["trt_clip"]["needs"] == ["OpforgeClip"]
+    assert (repo / "libopforge_tensorrt.so").is_file()
+    env = launch_environment(repo)
+    assert f"--backend-config=tensorrt,plugins={MOUNT}/libopforge_tensorrt.so" in env["args"]
+    assert env["LD_PRELOAD"].split(":") == [f"{MOUNT}/libopforge_torch.so"]  # TensorRT: not preloaded as well

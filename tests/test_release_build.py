@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,11 +86,15 @@ def test_cuda_toolkit_of_the_wrong_major_is_refused(tmp_path):
     out = tmp_path / "dist"
     proc = opforge_build("--release", "23.05", "--out", str(out), "--cuda", str(tmp_path / "no-such-toolkit"))
     assert proc.returncode == 2 and "is not a working nvcc" in proc.stderr and "--cuda none" in proc.stderr
-    cuda13 = cache_root() / "13.0"
-    if not (cuda13 / "bin" / "nvcc").is_file():
-        pytest.skip("no provisioned CUDA 13.0 toolkit here to point CUDA_HOME at")
+    # A CUDA 13 toolkit: the one nvcc on PATH belongs to, or one provisioned for CUDA 13 releases.
+    on_path = [Path(shutil.which("nvcc")).resolve().parents[1]] if shutil.which("nvcc") else []
+    cuda13 = next((t for t in [*on_path, cache_root() / "13.0"] if (t / "bin" / "nvcc").is_file() and "release 13."
+                   in subprocess.run([str(t / "bin" / "nvcc"), "--version"], capture_output=True, text=True).stdout),
+                  None)
+    if cuda13 is None:
+        pytest.skip("no CUDA 13 toolkit here (nvcc on PATH or provisioned) to point CUDA_HOME at")
     proc = subprocess.run([sys.executable, "-m", "opforge", "build", "--release", "23.05", "--out", str(out)],
-                          capture_output=True, text=True, env=dict(os.environ, CUDA_HOME=str(cuda13)))
+                          capture_output=True, text=True, env=dict(os.environ, CUDA_HOME=str(cuda13)), timeout=600)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "is CUDA 13.0, but this release is built with CUDA 12.x" in proc.stderr
     assert not out.exists()

@@ -160,7 +160,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 PYTRITON = "nvidia-pytriton==0.7.0"
-PACKAGES = (PYTRITON, "tritonclient[http]", "numpy")
+PACKAGES = (PYTRITON, "tritonclient[http]==2.73.0", "numpy==1.26.4")  # pinned: a cached venv is the one CI builds
 LAYOUT = 1  # bump to rebuild cached venvs when provisioning changes
 STUB_VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 
@@ -188,7 +188,12 @@ print(json.dumps(out))
 
 
 class ServerUnavailable(RuntimeError):
-    """The server venv cannot be provisioned here (no network, platform)."""
+    """The server cannot run here (platform, no Python it can use): a skip."""
+
+
+class ProvisioningFailed(RuntimeError):
+    """pip or venv failed where the server could run: an error, not a skip
+    (CI would otherwise lose the real-server tests without a word)."""
 
 
 class ServerExited(RuntimeError):
@@ -284,7 +289,7 @@ def _load_info(venv: Path) -> dict | None:
 
 
 _info_cache: dict | None = None
-_failure: ServerUnavailable | None = None  # pip is tried once per process
+_failure: Exception | None = None  # pip is tried once per process
 
 
 def _provision() -> dict:
@@ -292,10 +297,10 @@ def _provision() -> dict:
     if _info_cache is not None:
         return _info_cache
     if _failure is not None:
-        raise ServerUnavailable(str(_failure))
+        raise _failure
     try:
         _info_cache = _provision_once()
-    except ServerUnavailable as e:
+    except (ServerUnavailable, ProvisioningFailed) as e:
         _failure = e
         raise
     return _info_cache
@@ -328,10 +333,10 @@ def _build(venv: Path) -> dict:
             try:
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
             except subprocess.TimeoutExpired as e:
-                raise ServerUnavailable(f"{what} timed out after {timeout} s") from e
+                raise ProvisioningFailed(f"{what} timed out after {timeout} s") from e
             if p.returncode != 0:
                 tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-15:])
-                raise ServerUnavailable(f"{what} failed (exit {p.returncode}):\n{tail}")
+                raise ProvisioningFailed(f"{what} failed (exit {p.returncode}):\n{tail}")
             return p.stdout
 
         stage.chmod(0o755)  # mkdtemp made it 0700

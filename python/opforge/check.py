@@ -214,6 +214,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # libraries whose names could not be read: unchecked
 
 
 def run(libs: list[Path], launch: Path | None, repository: Path | None, release_name: str | None) -> Report:
@@ -254,6 +255,7 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                        "does not have (the preload fails)")
         if lib.loaded:
             report.notes.append(f"{lib.label}: op names not read ({lib.loaded})")
+            report.unread.append(lib.label)
     if any(lib.framework == "tensorrt" for lib in server_wide) and not _tensorrt_importable():
         report.notes.append("TensorRT plugin names: not checked (tensorrt is not importable here)")
 
@@ -381,6 +383,8 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
     if report.problems:
         print(f"opforge check: {len(report.problems)} problem(s) ({', '.join(report.checked)})", file=sys.stderr)
         return 1
-    print(f"no problems ({', '.join(report.checked)})")
+    unchecked = (f"; {len(report.unread)} of them not loadable here, so their names were not checked (see the "
+                 "notes)" if report.unread else "")
+    print(f"no problems ({', '.join(report.checked)}){unchecked}")
     return 0
 
