@@ -12,7 +12,6 @@ import pytest
 
 from conftest import library, require_framework
 from model_repository import copy_repository, deployed_repository
-from opcases import REPO
 
 from opforge import model_config
 
@@ -136,9 +135,11 @@ def test_release_rules(tmp_path):
     if elf.highest_version(host_torch, "GLIBC") > Version("2.31"):
         lines = problems(check(host_torch, "--release", "22.12"))
         assert any("glibc version for Triton 22.12" in line for line in lines), lines
-    other_cuda = REPO / "dist" / "triton-25.10" / "libopforge_onnxruntime.so"
-    if not other_cuda.is_file():
-        pytest.skip("no dist/triton-25.10 (CUDA 13) to check against 23.05's CUDA 12")
+    # A library that needs CUDA 13's runtime (a stand-in with its soname), checked against 23.05's CUDA 12.1.
+    cudart = compile_so(tmp_path, "cudart", "int cudaStub(void) { return 0; }", "-Wl,-soname,libcudart.so.13")
+    (tmp_path / "libcudart.so.13").symlink_to(cudart)
+    other_cuda = compile_so(tmp_path, "gpuop", "int cudaStub(void); int f(void) { return cudaStub(); }",
+                            f"-L{tmp_path}", "-l:libcudart.so.13")
     lines = problems(check(other_cuda, "--release", "23.05"))
     assert any("CUDA runtime" in line and "libcudart.so.[13]" in line for line in lines), lines
 
