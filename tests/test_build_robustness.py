@@ -30,7 +30,7 @@ def last_line(proc) -> str:
 
 
 def assert_untouched(out):
-    assert [p.name for p in out.iterdir()] == ["previous.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "previous.txt"]
     assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")]  # no staging left
 
 
@@ -39,6 +39,7 @@ def out(tmp_path):
     folder = tmp_path / "dist"
     folder.mkdir()
     (folder / "previous.txt").write_text("still here")
+    (folder / "manifest.json").write_text('{"libraries": []}')  # an earlier release folder: the build may replace it
     return folder
 
 
@@ -112,3 +113,12 @@ def test_interrupted_build(tmp_path, out):
     assert "was left as it was" in err.strip().splitlines()[-1], err[-3000:]
     assert_untouched(out)
     assert not list(work.iterdir())  # the build folder went with it
+
+
+def test_out_that_is_not_a_release_folder_is_never_replaced(tmp_path):
+    mine = tmp_path / "src"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("work of a day")
+    proc = opforge_build(*BUILD, "--out", str(mine))
+    assert proc.returncode == 2 and "not a release folder" in last_line(proc), proc.stderr[-3000:]
+    assert [p.name for p in mine.iterdir()] == ["keep.txt"]

@@ -68,7 +68,8 @@ __global__ void rms_norm_rows(const T* x, const T* w, T* y, int64_t rows, int co
 #pragma unroll
       for (int j = 0; j < L; ++j) sum += v[k][j] * v[k][j];
     }
-    const float inv = rsqrtf(team_sum<kTeamWarps>(sum, shared) / static_cast<float>(cols) + eps);
+    // Correctly rounded sqrt and division, as on the CPU (rsqrtf is off by up to 2 ulp).
+    const float inv = 1.0f / sqrtf(team_sum<kTeamWarps>(sum, shared) / static_cast<float>(cols) + eps);
 #pragma unroll
     for (int k = 0; k < kPer; ++k) {
       const int c = (t + k * kTeam) * L;
@@ -100,7 +101,7 @@ __global__ void rms_norm_long_rows(const T* x, const T* w, T* y, int64_t rows, i
       const float v = static_cast<float>(xr[c]);
       sum += v * v;
     }
-    const float inv = rsqrtf(team_sum<kBlock / kWarp>(sum, shared) / static_cast<float>(cols) + eps);
+    const float inv = 1.0f / sqrtf(team_sum<kBlock / kWarp>(sum, shared) / static_cast<float>(cols) + eps);
     for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
       yr[c] = static_cast<T>(static_cast<float>(xr[c]) * inv * static_cast<float>(w[c]));
   }

@@ -86,6 +86,9 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     chosen = toolchains.resolve(toolchain)
     wanted = frameworks or list(FRAMEWORK_ORDER)
     out = Path(out).resolve()
+    if out.exists() and not _replaceable(out):
+        raise ValueError(f"--out {out} is not a release folder of `opforge build` (no manifest.json), and a "
+                         "successful build replaces it whole: give a new or empty folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     work = Path(tempfile.mkdtemp(prefix="opforge-build-"))
@@ -432,6 +435,16 @@ def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> 
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "libraries": libs,
     }
+
+
+def _replaceable(out: Path) -> bool:
+    """An earlier release folder, or an empty folder: nothing else is ever deleted."""
+    if not out.is_dir():
+        return False
+    try:
+        return "libraries" in json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return not any(out.iterdir())
 
 
 def _replace(staging: Path, out: Path) -> None:
