@@ -122,3 +122,17 @@ def test_out_that_is_not_a_release_folder_is_never_replaced(tmp_path):
     proc = opforge_build(*BUILD, "--out", str(mine))
     assert proc.returncode == 2 and "not a release folder" in last_line(proc), proc.stderr[-3000:]
     assert [p.name for p in mine.iterdir()] == ["keep.txt"]
+
+
+def test_an_sdk_that_cannot_be_installed_fails_the_build_instead_of_dropping_it(tmp_path, out):
+    """Offline, pip cannot install the release's onnxruntime: the build fails
+    and the earlier release folder stays, rather than a release without it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}  # no local wheel folders either
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PIP_CONFIG_FILE=os.devnull, PIP_NO_CACHE_DIR="1",
+               PIP_INDEX_URL="http://127.0.0.1:9/simple", PIP_RETRIES="0", PIP_TIMEOUT="2")
+    proc = subprocess.run([sys.executable, "-m", "opforge", "build", *BUILD, "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "pip could not install" in proc.stderr and "was left as it was" in last_line(proc), proc.stderr[-3000:]
+    assert "onnxruntime: failed" in proc.stderr, proc.stderr[-3000:]  # a failure, not "not built" (a skip)
+    assert_untouched(out)

@@ -180,7 +180,11 @@ def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda
     cell = Cell(fw, sdk=sdk, cuda=cuda, cxx=cxx if sdk.cuda_args is None else None)
     if not sdk.available:
         cell.reason = sdk.reason
-        console.print(f"[yellow]{fw}: not built[/yellow] — {sdk.reason}")
+        if sdk.failed:
+            cell.status = "failed"
+            console.print(f"[red]{fw}: failed[/red] — {sdk.reason}")
+        else:
+            console.print(f"[yellow]{fw}: not built[/yellow] — {sdk.reason}")
         return cell
     cpu_only_why = cuda.cpu_only_reason
     if fw == "tensorrt" and cpu_only_why:

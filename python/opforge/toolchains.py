@@ -41,6 +41,7 @@ class SDK:
     framework: str
     available: bool
     reason: str = ""  # why it is not available
+    failed: bool = False  # not available because providing it failed (pip, a download): the build fails
     version: str = ""  # what the library is built against
     match: str = ""  # how exactly that matches the release
     cmake_args: list[str] = field(default_factory=list)
@@ -151,7 +152,9 @@ class PipToolchain:
             return python
         self.log(f"creating {path} with {' '.join(requirements)} (first use: can take minutes)")
         shutil.rmtree(path, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+        made = subprocess.run([sys.executable, "-m", "venv", str(path)], capture_output=True, text=True)
+        if made.returncode != 0:
+            raise ToolchainError(f"{sys.executable} -m venv {path} failed: {made.stderr.strip()[-500:]}")
         proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                                *requirements], capture_output=True, text=True)
         if proc.returncode != 0:
@@ -164,7 +167,9 @@ class PipToolchain:
     def sdk(self, framework: str) -> SDK:
         try:
             return getattr(self, f"_{framework}")()
-        except (ToolchainError, ValueError) as e:
+        except ToolchainError as e:  # offline, or pip broke: not a reason to ship a release without it
+            return SDK(framework, False, reason=str(e), failed=True)
+        except ValueError as e:  # the release has no such framework version to build against
             return SDK(framework, False, reason=str(e))
 
     def _tensorflow(self) -> SDK:
@@ -182,8 +187,8 @@ class PipToolchain:
         version = self.release.require("onnxruntime", "the ONNX Runtime op library")
         v = Version(version)
         runtime = nearest_wheel("onnxruntime", v)
-        if runtime is None:
-            raise ToolchainError(f"no onnxruntime wheel >= {version} for Python "
+        if runtime is None:  # PyPI answered: none for this Python (a skip, not a failure)
+            raise ValueError(f"no onnxruntime wheel >= {version} for Python "
                                  f"{sys.version_info.major}.{sys.version_info.minor} on PyPI")
         python = self.venv("onnxruntime", [f"onnxruntime=={runtime}",
                                            "onnx==1.16.2" if runtime < Version("1.19") else "onnx",
