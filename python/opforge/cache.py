@@ -17,14 +17,31 @@ def cache_dir() -> Path:
 
 
 @contextlib.contextmanager
+def locked(path: Path):
+    """Holds an exclusive lock named after `path` (beside it) for the block:
+    two opforge runs provisioning one cache entry take turns."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
 def staged_folder(dest: Path):
     """An empty folder beside `dest`; when the block finishes it replaces
-    `dest`, when it raises it is removed."""
+    `dest`, when it raises it is removed. A `dest` that another run
+    published while this one worked is kept (it may be in use), and this
+    one's work dropped; a `dest` there from the start is stale: replaced."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    stale = dest.exists()
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
         yield stage
-        shutil.rmtree(dest, ignore_errors=True)
-        stage.rename(dest)
+        with locked(dest):
+            if stale or not dest.exists():
+                shutil.rmtree(dest, ignore_errors=True)
+                stage.rename(dest)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -28,7 +28,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import cuda_toolkit, elf
-from .cache import cache_dir
+from .cache import cache_dir, locked
 from .releases import NO_BACKEND, Release
 
 TOOLCHAINS = ("auto", "container", "pip", "host", "path")
@@ -148,8 +148,13 @@ class PipToolchain:
         python = path / "bin" / "python"
         stamp = path / ".opforge-requirements"
         wanted = "\n".join(requirements) + "\n"
-        if stamp.is_file() and stamp.read_text() == wanted and python.exists():
-            return python
+        with locked(path):  # another opforge run may be making it: wait, then use it
+            if stamp.is_file() and stamp.read_text() == wanted and python.exists():
+                return python
+            return self._make_venv(path, requirements, wanted)
+
+    def _make_venv(self, path: Path, requirements: list[str], wanted: str) -> Path:
+        python, stamp = path / "bin" / "python", path / ".opforge-requirements"
         self.log(f"creating {path} with {' '.join(requirements)} (first use: can take minutes)")
         shutil.rmtree(path, ignore_errors=True)
         made = subprocess.run([sys.executable, "-m", "venv", str(path)], capture_output=True, text=True)

@@ -1,0 +1,71 @@
+"""opforge's cache entries are published whole: a stale entry is replaced,
+one that another run published meanwhile is kept (it may be in use), and a
+failed provisioning leaves nothing behind."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+
+import pytest
+
+from opforge.cache import locked, staged_folder
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".entry.partial-"))
+
+
+def test_a_stale_entry_is_replaced(tmp_path):
+    dest = tmp_path / "entry"
+    dest.mkdir()
+    (dest / "old").write_text("stale")
+    with staged_folder(dest) as stage:
+        (stage / "new").write_text("fresh")
+    assert [p.name for p in dest.iterdir()] == ["new"] and not leftovers(tmp_path)
+
+
+def test_an_entry_another_run_published_meanwhile_is_kept(tmp_path):
+    dest = tmp_path / "entry"
+    with staged_folder(dest) as stage:
+        (stage / "mine").write_text("1")
+        dest.mkdir()  # the other run finished first, and may be using it now
+        (dest / "theirs").write_text("2")
+    assert [p.name for p in dest.iterdir()] == ["theirs"] and not leftovers(tmp_path)
+
+
+def test_a_failed_provisioning_leaves_nothing(tmp_path):
+    dest = tmp_path / "entry"
+    with pytest.raises(RuntimeError):
+        with staged_folder(dest) as stage:
+            (stage / "half").write_text("written")
+            raise RuntimeError("download failed")
+    assert not dest.exists() and not leftovers(tmp_path)
+
+
+def _hold(path, holding, release):
+    with locked(path):
+        holding.set()
+        release.wait(60)
+
+
+def _take(path, order):
+    with locked(path):
+        order.append("this run")
+
+
+def test_two_runs_take_turns(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    holding, release = ctx.Event(), ctx.Event()
+    other = ctx.Process(target=_hold, args=(tmp_path / "entry", holding, release))
+    other.start()
+    assert holding.wait(60)
+    order = []
+    waiter = threading.Thread(target=_take, args=(tmp_path / "entry", order), daemon=True)
+    waiter.start()
+    waiter.join(0.5)
+    order.append("other run done")  # still waiting: the other run holds the lock
+    release.set()
+    other.join(60)
+    waiter.join(60)
+    assert order == ["other run done", "this run"]
