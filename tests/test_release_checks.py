@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from packaging.version import Version
 
 import opforge
 from opforge import elf, releases
@@ -134,3 +135,18 @@ def test_container_toolchain_builds_in_the_release_images(tmp_path):
     assert "-DCMAKE_CUDA_ARCHITECTURES=70-real;75-real;80-real;86-real;89-real;90" in torch_sdk.cuda_args  # CUDA 12.1's
     assert "nvcr.io/nvidia/tensorflow:23.05-tf2-py3" in tc.sdk("tensorflow").runner
     assert not ContainerToolchain(releases.get_release("25.10")).sdk("tensorflow").available
+
+
+def test_too_new_cxxabi_is_rejected_where_glibcxx_alone_passes(tmp_path):
+    """Copying a std::exception_ptr needs CXXABI_1.3.13 (GCC 11's libstdc++)
+    and no newer GLIBCXX_ than Ubuntu 20.04's: only the CXXABI ceiling sees it."""
+    src = ('#include <exception>\nstd::exception_ptr keep;\n'
+           'extern "C" void hold() { std::exception_ptr p = std::current_exception(); keep = p; }\n')
+    lib = compile_so(tmp_path, "eptr", src, 1)
+    if elf.highest_version(lib, "CXXABI") != Version("1.3.13"):
+        pytest.skip("this compiler's libstdc++ does not make exception_ptr copies need CXXABI_1.3.13")
+    ubuntu_2004 = dataclasses.replace(R2305, glibcxx="3.4.28", ubuntu="20.04")
+    checks = {c.name: c for c in system_checks(lib, ubuntu_2004)}
+    assert checks["glibcxx version"].passed is True
+    assert checks["cxxabi version"].passed is False and "CXXABI_1.3.13" in checks["cxxabi version"].detail
+    assert {c.name: c for c in system_checks(lib, R2305)}["cxxabi version"].passed is True  # 22.04: GCC 12's

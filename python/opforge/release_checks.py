@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import Version
+
 from . import cuda_toolkit, elf
 
 EXPORTS = {"onnxruntime": {"RegisterCustomOps"}, "torch": set(), "tensorflow": set()}
@@ -35,12 +37,21 @@ class Check:
         return {"check": self.name, "result": status, "detail": self.detail}
 
 
+# The C++ runtime ABI version that ships with each libstdc++ (GLIBCXX_ -> CXXABI_): the libstdc++ manual's
+# ABI policy, symbol-version history (https://gcc.gnu.org/onlinedocs/libstdc++/manual/abi.html): GCC 10.1.0
+# GLIBCXX_3.4.28, CXXABI_1.3.12; GCC 12.1.0 GLIBCXX_3.4.30, CXXABI_1.3.13; GCC 14.1.0 GLIBCXX_3.4.33, CXXABI_1.3.15.
+CXXABI_OF_GLIBCXX = {"3.4.28": "1.3.12", "3.4.30": "1.3.13", "3.4.33": "1.3.15"}
+
+
 def system_checks(lib: Path, release) -> list[Check]:
-    """glibc and libstdc++ symbol versions within the release's Ubuntu base;
-    no CUDA runtime of another major than the release's."""
+    """glibc, libstdc++ and C++ runtime ABI symbol versions within the
+    release's Ubuntu base; no CUDA runtime of another major than the release's."""
     checks = []
-    for prefix, field_ in (("GLIBC", "glibc"), ("GLIBCXX", "glibcxx")):
-        need, have = elf.highest_version(lib, prefix), release.version(field_)
+    glibcxx = release.version("glibcxx")
+    cxxabi = CXXABI_OF_GLIBCXX.get(str(glibcxx)) if glibcxx else None
+    for prefix, field_, have in (("GLIBC", "glibc", release.version("glibc")), ("GLIBCXX", "glibcxx", glibcxx),
+                                 ("CXXABI", "cxxabi", Version(cxxabi) if cxxabi else None)):
+        need = elf.highest_version(lib, prefix)
         if have is None:
             checks.append(Check(f"{field_} version", None, f"Triton {release.name}'s {field_} is unknown"))
         else:
