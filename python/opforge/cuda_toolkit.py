@@ -162,13 +162,13 @@ def _from_debian(major: int, stage: Path, log) -> str:
     suite, version, packages = DEBIAN[major]
     with tempfile.TemporaryDirectory(prefix="opforge-cuda-") as work:
         w = Path(work)
+        root = w / "root"
         try:
             debs = debian.download(suite, packages, w / "debs", log=log)
+            debian.unpack(debs.values(), root)
         except debian.DebianError as e:
             raise CudaError(f"could not provision CUDA {version} from Debian {suite} non-free ({e}); "
                             f"set CUDA_HOME to a CUDA {major} toolkit") from None
-        root = w / "root"
-        debian.unpack(debs.values(), root)
         for deb in debs.values():
             deb.unlink()  # the .debs are large; only the unpacked subset is kept
         _assemble(root, stage)

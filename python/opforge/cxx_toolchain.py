@@ -115,9 +115,9 @@ def provision(log=print) -> CxxToolchain:
         with tempfile.TemporaryDirectory(prefix="opforge-cxx-") as work:
             try:
                 debs = debian.download(suite, packages, Path(work), components="main", log=log)
+                debian.unpack(debs.values(), stage)
             except debian.DebianError as e:
                 raise CxxError(f"could not provision g++ {major} from Debian {suite}: {e}") from None
-            debian.unpack(debs.values(), stage)
         _relative_symlinks(stage)
         (stage / "bin").mkdir()
         for tool, driver in (("g++", "g++"), ("gcc", "gcc")):

@@ -365,16 +365,20 @@ def _numeric(fw, lib, sdk, ops, namespace, where, cuda=None) -> list[Check]:
     if proc.returncode != 0:
         return [Check("loads and computes", False, f"{where}: exited {proc.returncode}: "
                       f"{(proc.stderr or proc.stdout).strip()[-800:]}")]
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return [Check("loads and computes", False, f"{where}: no result from the cases "
+                      f"({(proc.stderr or proc.stdout).strip()[-800:] or 'no output'})")]
     n = sum(o["cases"] for o in summary["ops"].values())
     failures = [f for o in summary["ops"].values() for f in o["failures"]]
     unchecked = [op for op, o in summary["ops"].items() if o["cases"] == 0]
     # `where` names the runtime's version itself ("{version}") or gets it appended
     where = where.format(version=summary["version"]) if "{version}" in where else f"{where} ({summary['version']})"
     detail = f"{n} cases of {len(summary['ops'])} ops vs numpy references, {where}"
-    if unchecked:
-        detail += f"; no reference for {', '.join(unchecked)}"
-    checks = [Check("loads and computes", not failures and n > 0,
+    if unchecked:  # an op its cases() never reached is not known to compute: not a pass
+        detail += f"; no case ran for {', '.join(unchecked)} (its reference.py's cases() gave none here)"
+    checks = [Check("loads and computes", not failures and n > 0 and not unchecked,
                     detail if not failures else f"{detail}: {len(failures)} failed: {'; '.join(failures[:3])}")]
     if summary.get("kernels") is not None:
         checks.append(_kernels_check(fw, summary["kernels"], lib, summary["version"]))
