@@ -16,12 +16,16 @@ __asm__(".weak GOMP_parallel\n\t.weak omp_get_num_threads\n\t.weak omp_get_threa
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <torch/csrc/autograd/autograd_not_implemented_fallback.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/csrc/autograd/functions/basic_ops.h>
+#include <torch/csrc/autograd/functions/utils.h>
 #include <torch/library.h>
 #include <torch/version.h>
 
+#include <memory>
 #include <ostream>
 #include <string>
+#include <type_traits>
 
 #include "opforge/config.h"
 #include "opforge/op_spec.h"
@@ -151,6 +155,42 @@ void boxed(const c10::OperatorHandle&, torch::jit::Stack* stack) {
   torch::jit::push(*stack, std::move(y));
 }
 
+// Autograd: the ops have no derivatives. Where an input requires grad, the
+// output gets torch's NotImplemented node, so backward raises "derivative for
+// <ns>::<op> is not implemented" (torch's default would warn and give no
+// gradient); otherwise straight to the kernel, at no more cost than torch's
+// own fallback.
+// (torch holds autograd nodes in shared_ptr up to some 2.x, in intrusive_ptr since.)
+template <class N, class... A>
+auto make_node(A&&... args) {
+  if constexpr (std::is_base_of_v<c10::intrusive_ptr_target, N>) return c10::make_intrusive<N>(std::forward<A>(args)...);
+  else return std::make_shared<N>(std::forward<A>(args)...);
+}
+
+template <class Spec>
+void autograd(const c10::OperatorHandle& op, c10::DispatchKeySet keys, torch::jit::Stack* stack) {
+  constexpr std::size_t n = Spec::kInputs.size(), k = Spec::kAttrs.size();
+  using torch::autograd::NotImplemented;
+  decltype(make_node<NotImplemented>(std::string(), torch::autograd::edge_list())) node;
+  if (at::GradMode::is_enabled()) {
+    auto values = torch::jit::last(*stack, n + k);
+    at::Tensor in[n];
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      in[i] = values[i].toTensor();
+      any = any || in[i].requires_grad();
+    }
+    if (any)
+      node = make_node<NotImplemented>(std::string(OPFORGE_NS_STR "::") + Spec::kName,
+                                       torch::autograd::collect_next_edges(at::ArrayRef<at::Tensor>(in, n)));
+  }
+  {
+    const at::AutoDispatchBelowADInplaceOrView below;
+    op.redispatchBoxed(keys & c10::after_ADInplaceOrView_keyset, stack);
+  }
+  if (node) torch::autograd::set_history(stack->back().toTensor(), node);
+}
+
 template <class Spec>
 bool register_op() {
   using torch::CppFunction;
@@ -160,12 +200,9 @@ bool register_op() {
   cpu.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());
   static torch::Library meta(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::Meta, __FILE__, __LINE__);
   meta.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, true>>());
-  // The ops have no derivatives: backward through one raises "derivative for
-  // <ns>::<op> is not implemented" instead of torch's default, a warning and
-  // no gradient at all.
   static torch::Library autograd(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::Autograd, __FILE__,
                                  __LINE__);
-  autograd.impl(Spec::kName, torch::autograd::autogradNotImplementedFallback());
+  autograd.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&torch_adapter::autograd<Spec>>());
 #if OPFORGE_WITH_CUDA
   static torch::Library cuda(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::CUDA, __FILE__, __LINE__);
   cuda.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());
