@@ -167,18 +167,14 @@ def _local(path: str, mount_map: dict[str, Path]) -> Path:
     return Path(path)
 
 
-def _is_shared_library(path: Path, report: Report | None = None) -> bool:
-    """Whether `path` is an ELF file the loader could map; a problem in
-    `report` when it is a file that is not."""
-    if not path.is_file():
-        return False
+def _is_shared_library(path: Path, report: Report) -> bool:
+    """Whether the file `path` is ELF the loader could map; a problem in `report` when not."""
     try:
         elf.read(path)
         return True
     except Exception as e:  # ELFError, ELFParseError, struct.error: not ELF, or truncated
-        if report is not None:
-            report.problems.append(f"{path}: not a shared library the loader can map ({type(e).__name__}: "
-                                   f"{(str(e).splitlines() or [''])[0]})")
+        report.problems.append(f"{path}: not a shared library the loader can map ({type(e).__name__}: "
+                               f"{(str(e).splitlines() or [''])[0]})")
         return False
 
 
@@ -235,14 +231,15 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     if launch is not None:
         pre, plugins = launch_preloads(launch, mount_map)
         preloaded += pre
-    for p in [*preloaded, *plugins]:
+    mappable = set()
+    for p in dict.fromkeys([*preloaded, *plugins]):
         if not p.is_file():
             report.problems.append(f"{p}: no such library (named {'in ' + str(launch) if launch else 'here'})")
-        else:
-            _is_shared_library(p, report)
+        elif _is_shared_library(p, report):
+            mappable.add(p)
     # The loader maps one file once, however often or by whichever path it is named.
-    preloaded = list(dict.fromkeys(p.resolve() for p in preloaded if _is_shared_library(p)))
-    plugins = [p.resolve() for p in plugins if _is_shared_library(p)]
+    preloaded = list(dict.fromkeys(p.resolve() for p in preloaded if p in mappable))
+    plugins = [p.resolve() for p in plugins if p in mappable]
     described = {p: describe(p) for p in [*preloaded, *plugins]}
 
     server_wide = [described[p] for p in preloaded] + [described[p] for p in plugins if p not in preloaded]

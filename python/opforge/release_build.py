@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
+from .deploy import SPLIT_BY_THE_SERVER
 from .release_checks import Check, abi_check, cuda_checks, expected_exports, system_checks
 from .toolchains import SDK
 
@@ -74,9 +75,10 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     ops = Path(ops).resolve() if ops else source / "ops"
     ops_folder.check(ops)  # one line per problem, before anything is built (a ValueError)
     namespace = namespace or ("opforge" if ops == (source / "ops").resolve() else ops_folder.default_namespace(ops))
-    if ops_folder.namespace_problem(namespace):
-        raise ValueError(f"--namespace: {ops_folder.namespace_problem(namespace)}")
-    if not deploy_dir.startswith("/") or re.search(r"[\s:;,]", deploy_dir):
+    problem = ops_folder.namespace_problem(namespace)
+    if problem:
+        raise ValueError(f"--namespace: {problem}")
+    if not deploy_dir.startswith("/") or SPLIT_BY_THE_SERVER.search(deploy_dir):
         raise ValueError(f"--deploy-dir {deploy_dir!r}: an absolute path without spaces, ':', ';' or ',' "
                          "(the server splits preload paths at them)")
     given = {fw: toolchains.path_sdk(fw, path, release) for fw, path in (sdks or {}).items()}

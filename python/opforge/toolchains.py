@@ -151,10 +151,9 @@ class PipToolchain:
         with locked(path):  # another opforge run may be making it: wait, then use it
             if stamp.is_file() and stamp.read_text() == wanted and python.exists():
                 return python
-            return self._make_venv(path, requirements, wanted)
+            return self._make_venv(path, python, stamp, requirements)
 
-    def _make_venv(self, path: Path, requirements: list[str], wanted: str) -> Path:
-        python, stamp = path / "bin" / "python", path / ".opforge-requirements"
+    def _make_venv(self, path: Path, python: Path, stamp: Path, requirements: list[str]) -> Path:
         self.log(f"creating {path} with {' '.join(requirements)} (first use: can take minutes)")
         shutil.rmtree(path, ignore_errors=True)
         made = subprocess.run([sys.executable, "-m", "venv", str(path)], capture_output=True, text=True)
@@ -166,7 +165,7 @@ class PipToolchain:
             tail = "\n".join(line for line in proc.stderr.splitlines() if "WARNING: Location" not in line)[-1500:]
             raise ToolchainError(f"pip could not install {' '.join(requirements)} for Python "
                                  f"{sys.version_info.major}.{sys.version_info.minor}:\n{tail}")
-        stamp.write_text(wanted)  # last: an interrupted install is redone
+        stamp.write_text("\n".join(requirements) + "\n")  # last: an interrupted install is redone
         return python
 
     def sdk(self, framework: str) -> SDK:
