@@ -4,9 +4,14 @@ sources, configs and libraries that a server or a build reads)."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import tempfile
 from pathlib import Path
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2  # linux/fs.h
 
 
 def umask() -> int:
@@ -31,4 +36,38 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (renameat2 RENAME_EXCHANGE). False where the
+    C library or the file system cannot (glibc < 2.28, some network file systems)."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except AttributeError:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def replace_folder(new: Path, dest: Path, keep: Path) -> None:
+    """Put folder `new` at `dest`. An existing `dest` is moved to `keep` and
+    deleted by the caller: readers of `dest` see the old folder or the new
+    one, never neither (one exchange where the system offers it). Where
+    anything fails, `dest` is what it was before."""
+    if not dest.exists():
+        new.rename(dest)
+        return
+    if _exchange(new, dest):
+        new.rename(keep)
+        return
+    dest.rename(keep)
+    try:
+        new.rename(dest)
+    except BaseException:
+        keep.rename(dest)
         raise

@@ -459,13 +459,9 @@ def _replaceable(out: Path) -> bool:
 
 def _replace(staging: Path, out: Path) -> None:
     """Swap the finished folder in; the previous one survives until then."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-    staging.rename(out)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    files.replace_folder(staging, out, keep=old)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 class _Console:

@@ -1,0 +1,56 @@
+"""opforge.files: how release folders are swapped in (real file systems, no
+mocks of the renames themselves)."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from opforge import files
+
+
+def folder(path, text):
+    path.mkdir()
+    (path / "manifest.json").write_text(text)
+    return path
+
+
+def test_replace_folder_swaps_and_keeps_the_old_one(tmp_path):
+    new, dest, keep = folder(tmp_path / "new", "new"), folder(tmp_path / "dest", "old"), tmp_path / "keep"
+    dest_inode = dest.stat().st_ino
+    files.replace_folder(new, dest, keep=keep)
+    assert (dest / "manifest.json").read_text() == "new"
+    assert (keep / "manifest.json").read_text() == "old" and keep.stat().st_ino == dest_inode
+    assert not new.exists()
+
+
+def test_replace_folder_into_a_free_place(tmp_path):
+    new, dest = folder(tmp_path / "new", "new"), tmp_path / "dest"
+    files.replace_folder(new, dest, keep=tmp_path / "keep")
+    assert (dest / "manifest.json").read_text() == "new" and not (tmp_path / "keep").exists()
+
+
+def test_the_exchange_is_one_step_where_linux_offers_it(tmp_path):
+    a, b = folder(tmp_path / "a", "a"), folder(tmp_path / "b", "b")
+    if not files._exchange(a, b):
+        pytest.skip("renameat2(RENAME_EXCHANGE) is not offered by this C library or file system")
+    assert (a / "manifest.json").read_text() == "b" and (b / "manifest.json").read_text() == "a"
+
+
+def test_the_fallback_puts_the_old_folder_back_when_the_new_one_cannot_go_in(tmp_path, monkeypatch):
+    # Without the exchange, dest is renamed away first; if the new folder then
+    # cannot take its place (here: it vanished), dest must come back.
+    monkeypatch.setattr(files, "_exchange", lambda a, b: False)
+    dest, keep = folder(tmp_path / "dest", "old"), tmp_path / "keep"
+    with pytest.raises(FileNotFoundError):
+        files.replace_folder(tmp_path / "gone", dest, keep=keep)
+    assert (dest / "manifest.json").read_text() == "old" and not keep.exists()
+
+
+def test_an_exchange_error_other_than_unsupported_is_raised(tmp_path):
+    dest = folder(tmp_path / "dest", "old")
+    with pytest.raises(OSError) as e:
+        files._exchange(tmp_path / "gone", dest)
+    assert e.value.errno == errno.ENOENT
+    assert (dest / "manifest.json").read_text() == "old"
