@@ -50,6 +50,43 @@ def test_in_the_repository_ops_take_the_opforge_namespace(tmp_path):
     # A folder whose name cannot be a namespace: a C++ keyword, or one of torch's own.
     assert cxx_namespace(tmp_path / "class") == "ops_class"
     assert cxx_namespace(tmp_path / "aten") == "ops_aten"
+    # Letters outside ASCII are no C identifier: they become _ like any other.
+    assert cxx_namespace(tmp_path / "café ops") == "caf_ops" and cxx_namespace(tmp_path / "опы") == "ops_folder"
+
+
+def test_the_next_step_it_prints_can_be_pasted(tmp_path):
+    import shlex
+
+    ops = tmp_path / "team ops"
+    proc = opforge("new", "gain", "--ops", str(ops))
+    command = proc.stdout.split("`")[1]
+    assert shlex.split(command)[:3] == ["opforge", "build", "--ops"] and shlex.split(command)[3] == str(ops)
+
+
+def test_the_listing_reads_what_cmake_reads(tmp_path):
+    """A commented-out op is not built, so it is not listed; quoted file
+    names are the same files to CMake."""
+    from opforge.cases import op_dirs
+    from opforge.ops_folder import check
+
+    ops = tmp_path / "ops"
+    for name in ("gain", "conv"):
+        assert opforge("new", name, "--ops", str(ops)).returncode == 0
+    listing = ops / "ops.cmake"
+    listing.write_text(listing.read_text().replace('include("${CMAKE_CURRENT_LIST_DIR}/conv', '# include("${CMAKE_CURRENT_LIST_DIR}/conv'))
+    assert list(op_dirs(ops)) == ["gain"]
+    (ops / "gain" / "op.cmake").write_text('opforge_op(gain SPEC "gain.h" KERNELS "gain_cpu.cc" CUDA gain.cu)  # quoted\n')
+    assert check(ops) == ["gain"]
+
+
+def test_a_linked_ops_listing_stays_a_link(tmp_path):
+    ops = tmp_path / "ops"
+    assert opforge("new", "gain", "--ops", str(ops)).returncode == 0
+    shared = tmp_path / "shared.cmake"
+    (ops / "ops.cmake").rename(shared)
+    (ops / "ops.cmake").symlink_to(shared)
+    assert opforge("new", "second", "--ops", str(ops)).returncode == 0
+    assert (ops / "ops.cmake").is_symlink() and "second/op.cmake" in shared.read_text()
 
 
 def test_two_names_with_one_camel_case_name_are_refused(tmp_path):
@@ -135,3 +172,17 @@ def test_an_op_named_like_a_c_header_builds_beside_others(tmp_path):
                    "--frameworks", "onnxruntime", "--cuda", "none", timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     assert json.loads((out / "manifest.json").read_text())["ops"] == ["plain", "string"]
+
+
+def test_an_op_whose_tensorflow_python_name_drops_an_underscore_computes(tmp_path):
+    """TensorFlow lower-cases OpsConv2d to ops_conv2d, not ops_conv_2d: the
+    release checks must call the function tf.load_op_library really made."""
+    ops = tmp_path / "ops"
+    assert opforge("new", "conv_2d", "--ops", str(ops)).returncode == 0
+    out = tmp_path / "dist"
+    proc = opforge("build", "--release", "23.05", "--ops", str(ops), "--out", str(out), "--toolchain", "pip",
+                   "--frameworks", "tensorflow", "--cuda", "none", timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
+    lib = json.loads((out / "manifest.json").read_text())["libraries"][0]
+    computes = {c["check"]: c for c in lib["checks"]}["loads and computes"]
+    assert computes["result"] == "passed" and "tensorflow 2.12.0" in computes["detail"], computes

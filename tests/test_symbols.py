@@ -44,3 +44,12 @@ def test_torch_library_does_not_need_libpython():
     assert not [n for n in syms.needed if n.startswith(("libpython", "libtorch_python"))], syms.needed
     assert not [s for s in syms.exported if s.startswith("PyInit_")]
     assert any(n.startswith("libc10") for n in syms.needed), syms.needed  # a real torch library
+
+
+def test_system_runtime_is_found_without_sbin_on_path():
+    """A non-root user's PATH on Debian has no /sbin: ldconfig is still found."""
+    from conftest import results_of, run_python
+
+    code = "import json; from opforge import elf; print(json.dumps(list(elf.system_runtime())))"
+    found = results_of(run_python(code, env={"PATH": "/usr/local/bin:/usr/bin:/bin"}))
+    assert any("libc.so.6" in p for p in found) and any("libstdc++.so.6" in p for p in found), found

@@ -21,10 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+def cmake_code(path) -> str:
+    """A CMake file without its line comments (opforge's files quote no `#`)."""
+    return "\n".join(line.split("#", 1)[0] for line in Path(path).read_text().splitlines())
+
+
 def op_dirs(ops_dir) -> dict[str, Path]:
     """The ops an ops folder builds, in the order its ops.cmake lists them."""
     ops_dir = Path(ops_dir)
-    text = (ops_dir / "ops.cmake").read_text()
+    text = cmake_code(ops_dir / "ops.cmake")
     names = re.findall(r'include\(\s*"?\$\{CMAKE_CURRENT_LIST_DIR\}/([^/"]+)/op\.cmake"?\s*\)', text)
     return {n: ops_dir / n for n in names}
 
@@ -39,6 +44,24 @@ def load_reference(op_dir):
 
 def camel(op: str) -> str:
     return "".join(part.capitalize() for part in op.split("_"))
+
+
+def tf_op_name(namespace: str, op: str) -> str:
+    """The TensorFlow op and TensorRT plugin name: <Prefix><Camel>."""
+    return namespace[:1].upper() + namespace[1:] + camel(op)
+
+
+def tf_python_name(namespace: str, op: str) -> str:
+    """The Python function tf.load_op_library makes for the op: TensorFlow's
+    lower-casing of its name (GenerateLowerCaseOpName in python_op_gen), which
+    puts `_` only where the case changes: conv_2d's OpforgeConv2d gives
+    opforge_conv2d, a_b's OpforgeAB gives opforge_ab."""
+    name, out = tf_op_name(namespace, op), []
+    for i, c in enumerate(name):
+        if c.isupper() and i > 0 and (name[i - 1].islower() or name[i + 1:i + 2].islower()):
+            out.append("_")
+        out.append(c.lower())
+    return "".join(out)
 
 
 @dataclass
@@ -106,7 +129,7 @@ def call_torch(ops, case: Case, tensors):
 
 
 def call_tensorflow(module, namespace: str, case: Case, tensors):
-    return getattr(module, f"{namespace}_{case.op}")(*tensors, **case.attrs)
+    return getattr(module, tf_python_name(namespace, case.op))(*tensors, **case.attrs)
 
 
 def onnx_model(case: Case, namespace: str) -> bytes:
@@ -182,8 +205,7 @@ def registered_kernels(framework: str, namespace: str, ops) -> dict | None:
     if framework == "tensorflow":
         from tensorflow.python.framework import kernels
 
-        prefix = namespace[:1].upper() + namespace[1:]
-        return {op: sorted({k.device_type for k in kernels.get_registered_kernels_for_op(prefix + camel(op)).kernel})
+        return {op: sorted({k.device_type for k in kernels.get_registered_kernels_for_op(tf_op_name(namespace, op)).kernel})
                 for op in ops}
     return None
 

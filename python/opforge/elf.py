@@ -121,7 +121,11 @@ def unresolved_against(path, libraries) -> list[str]:
 def system_runtime() -> tuple[str, ...]:
     """This system's libstdc++, libgcc_s, libc and libm, as the loader finds them."""
     wanted = {"libstdc++.so.6", "libgcc_s.so.1", "libc.so.6", "libm.so.6"}
-    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    # /sbin is not on a non-root user's PATH on Debian
+    ldconfig = shutil.which("ldconfig") or shutil.which("ldconfig", path="/sbin:/usr/sbin")
+    if ldconfig is None:
+        raise RuntimeError("ldconfig (libc-bin) is needed to find this system's C/C++ runtime libraries")
+    out = subprocess.run([ldconfig, "-p"], capture_output=True, text=True).stdout
     found = {}
     for line in out.splitlines():
         m = re.match(r"\s*(\S+) \((libc6,x86-64|libc6,AArch64)[^)]*\) => (\S+)", line)

@@ -26,8 +26,9 @@ def new_file_mode() -> int:
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` in one rename: a reader sees the old file or
-    the new one. A new file gets open()'s mode, an existing one keeps its own."""
-    path = Path(path)
+    the new one. A new file gets open()'s mode, an existing one keeps its own;
+    a symbolic link stays one (its target is replaced)."""
+    path = Path(path).resolve()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import model_config
-from .cases import camel
+from .cases import camel, tf_op_name
 
 BACKENDS = {  # config.pbtxt `platform` -> backend
     "onnxruntime_onnx": "onnxruntime", "pytorch_libtorch": "pytorch", "tensorflow_savedmodel": "tensorflow",
@@ -72,11 +72,10 @@ class Model:
 
 def op_names(framework: str, namespace: str, ops) -> set[str]:
     """The names a framework knows opforge's ops by."""
-    prefix = namespace[:1].upper() + namespace[1:]
     return {"torch": {f"{namespace}::{op}" for op in ops},
             "onnxruntime": {f"{namespace}:{camel(op)}" for op in ops},
-            "tensorflow": {prefix + camel(op) for op in ops},
-            "tensorrt": {prefix + camel(op) for op in ops}}[framework]
+            "tensorflow": {tf_op_name(namespace, op) for op in ops},
+            "tensorrt": {tf_op_name(namespace, op) for op in ops}}[framework]
 
 
 def in_namespace(op: str, framework: str | None, namespace: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import keyword
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -218,5 +219,5 @@ def main(name: str, ops: str) -> int:
     print(f"created {folder}: {name}.h (spec), {name}_cpu.cc, {name}.cu (kernels), reference.py; "
           f"listed in {folder.parent / 'ops.cmake'}")
     print("next: write the math in the kernels and reference.py, then build, e.g. "
-          f"`opforge build --ops {folder.parent} --release 23.05`")
+          f"`opforge build --ops {shlex.quote(str(folder.parent))} --release 23.05`")
     return 0

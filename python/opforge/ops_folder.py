@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from opforge.cases import op_dirs
+from opforge.cases import cmake_code, op_dirs
 
 # C++20's keywords and alternative tokens: not an op name, not a namespace.
 CXX_KEYWORDS = frozenset("""
@@ -45,8 +45,9 @@ def namespace_problem(namespace: str) -> str | None:
 def default_namespace(ops: Path) -> str:
     """An ops folder's namespace when none is given: its name as a C
     identifier, prefixed with ops_ where that alone would not do."""
-    name = "".join(ch if ch.isalnum() else "_" for ch in ops.name.lower()).strip("_")
-    return name if name[:1].isalpha() and namespace_problem(name) is None else f"ops_{name}"
+    # runs of _ become one: C++ reserves names with __ for the implementation
+    name = re.sub(r"[^a-z0-9]+", "_", ops.name.lower()).strip("_")
+    return name if name[:1].isalpha() and namespace_problem(name) is None else f"ops_{name or 'folder'}"
 
 CALL = re.compile(r"^\s*opforge_op\s*\(([^()]*)\)\s*$", re.S)
 KINDS = ("SPEC", "KERNELS", "CUDA")
@@ -64,12 +65,12 @@ class OpsFolderError(ValueError):
 
 
 def _op_call(op_cmake: Path) -> dict[str, list[str]]:
-    text = "\n".join(line.split("#", 1)[0] for line in op_cmake.read_text().splitlines()).strip()
+    text = cmake_code(op_cmake).strip()
     m = CALL.match(text)
     if not m:
         raise OpsFolderError(f"{op_cmake}: expected one call opforge_op(<name> SPEC <name>.h KERNELS <sources>... "
                              "[CUDA <sources>...]) and nothing else")
-    words = m.group(1).split()
+    words = [w[1:-1] if len(w) > 1 and w[0] == w[-1] == '"' else w for w in m.group(1).split()]
     parts: dict[str, list[str]] = {"NAME": words[:1]}
     kind = None
     for word in words[1:]:

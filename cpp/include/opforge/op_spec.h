@@ -7,9 +7,10 @@
 //   - attributes are float or int, required or with a default; one with a
 //     range [min, max] must also be finite;
 //   - kRelations between the inputs' shapes: same_shape(a, b), last_axis(v, x).
-// Names: torch.ops.<ns>.<kName>; TensorFlow <Prefix><Camel> (<ns>_<kName> in
-// Python); ONNX Runtime <Camel> in domain <ns>; TensorRT plugin <Prefix><Camel>
-// in plugin namespace <ns> (clip -> Clip, rms_norm -> RmsNorm).
+// Names: torch.ops.<ns>.<kName>; TensorFlow <Prefix><Camel> (in Python TF's
+// lower-casing of it: <ns>_<kName>, but conv_2d -> <ns>_conv2d); ONNX Runtime
+// <Camel> in domain <ns>; TensorRT plugin <Prefix><Camel> in plugin namespace
+// <ns> (clip -> Clip, rms_norm -> RmsNorm).
 // The checks return "" when they pass, else the message every framework
 // raises; header-only, they compile inside each adapter with its C++ ABI.
 #pragma once
