@@ -53,8 +53,9 @@ def _nvcc() -> str | None:
     return None
 
 
+@pytest.mark.parametrize("generator", ["Unix Makefiles", "Ninja"])  # release builds use Ninja
 @pytest.mark.parametrize("headers", _header_dirs() or [None], ids=lambda d: d or "unset")
-def test_tensorrt_sources_compile(headers, tmp_path):
+def test_tensorrt_sources_compile(headers, generator, tmp_path):
     if headers is None:
         pytest.skip(
             "OPFORGE_TENSORRT_HEADERS is not set: set it to TensorRT header folders "
@@ -67,10 +68,12 @@ def test_tensorrt_sources_compile(headers, tmp_path):
         pytest.skip("cmake not found")
     if not Path(headers).is_dir():
         pytest.fail(f"OPFORGE_TENSORRT_HEADERS names {headers}, which is not a folder")
+    if generator == "Ninja" and shutil.which("ninja") is None:
+        pytest.skip("ninja not found")
 
     build = tmp_path / "build"
     configure = subprocess.run(
-        ["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_FRAMEWORKS=tensorrt",
+        ["cmake", "-S", str(REPO), "-B", str(build), "-G", generator, "-DOPFORGE_FRAMEWORKS=tensorrt",
          f"-DTensorRT_ROOT={headers}", "-DCMAKE_CUDA_ARCHITECTURES=75"],
         capture_output=True, text=True,
     )

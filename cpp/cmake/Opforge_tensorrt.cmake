@@ -88,9 +88,12 @@ else()
   # every kernel .cu) in the default build; link nothing.
   add_library(opforge_tensorrt_objects OBJECT ${_trt_srcs})
   opforge_target_defaults(opforge_tensorrt_objects)
-  # An OBJECT library links nothing, but its dependencies are built: the
-  # kernels' .cu files get compiled too.
   opforge_target_cuda(opforge_tensorrt_objects)
+  # An OBJECT library links nothing, so (under Ninja) nothing pulls in the
+  # kernels it would link: build them in the default build themselves.
+  if(TARGET opforge_kernels_cuda)
+    set_target_properties(opforge_kernels_cuda PROPERTIES EXCLUDE_FROM_ALL OFF)
+  endif()
   set(_trt_target opforge_tensorrt_objects)
   opforge_report(tensorrt SKIPPED
     "TensorRT ${_trt_version} headers only (no libnvinfer): plugin sources and CUDA kernels compile-checked, link skipped"

@@ -66,13 +66,6 @@ inline int64_t aligned_head(int64_t n, std::initializer_list<const void*> pointe
   return head < n ? head : n;
 }
 
-// f of element k of the N inputs x[0..N-1].
-template <int N, typename T, typename F>
-__device__ T apply(F& f, const T* const* x, int64_t k) {
-  if constexpr (N == 1) return f(x[0][k]);
-  else return f(x[0][k], x[1][k]);
-}
-
 // y[i] = f(a[i]) (N = 1) or f(a[i], b[i]) (N = 2)
 template <int N, typename T, typename F>
 __global__ void map_kernel(const T* a, const T* b, T* y, int64_t n, int64_t head, F f) {
@@ -81,6 +74,10 @@ __global__ void map_kernel(const T* a, const T* b, T* y, int64_t n, int64_t head
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t packs = (n - head) / L;
   const T* const in[2] = {a, b};
+  const auto apply = [&f](const T* const* x, int64_t k) {  // f of element k of the N inputs x[0..N-1]
+    if constexpr (N == 1) return f(x[0][k]);
+    else return f(x[0][k], x[1][k]);
+  };
   uint4* yp = reinterpret_cast<uint4*>(y + head);
   // kUnroll packs per thread and trip: their loads are all in flight before the first store.
   for (int64_t base = tid; base < packs; base += stride * kUnroll) {
@@ -98,14 +95,14 @@ __global__ void map_kernel(const T* a, const T* b, T* y, int64_t n, int64_t head
       for (int j = 0; j < N; ++j) e[j] = reinterpret_cast<const T*>(&raw[u][j]);
       T* out = reinterpret_cast<T*>(&raw[u][0]);  // element k is written after it is read
 #pragma unroll
-      for (int k = 0; k < L; ++k) out[k] = apply<N>(f, e, k);
+      for (int k = 0; k < L; ++k) out[k] = apply(e, k);
       yp[base + u * stride] = raw[u][0];
     }
   }
   const int64_t tail = head + packs * L, rest = head + (n - tail);
   for (int64_t i = tid; i < rest; i += stride) {
     const int64_t j = i < head ? i : tail + (i - head);
-    y[j] = apply<N>(f, in, j);
+    y[j] = apply(in, j);
   }
 }
 
