@@ -61,6 +61,9 @@ CASES = {
     "header of an earlier opforge": (lambda d: (d / "scale.cu").write_text(
         '#include "opforge/cuda_launch.cuh"\n' + (d / "scale.cu").read_text()), 2,
         "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh"),
+    "reference that raises": (lambda d: (d / "reference.py").write_text(
+        "raise NotImplementedError\n" + (d / "reference.py").read_text()), 1,
+        "reference.py: NotImplementedError"),
     "spec that does not compile": (lambda d: (d / "scale.h").write_text(
         (d / "scale.h").read_text().replace("struct Spec : SpecBase {", "struct Spec : SpecBase { int oops = ;")), 1,
         "scale.h:8:"),
@@ -95,6 +98,17 @@ def test_unknown_release_and_sdk_that_is_not_one(tmp_path, out):
         assert_untouched(out)
     proc = opforge_build(*BUILD[:2], "--deploy-dir", "/opt/my ops", "--out", str(out))
     assert proc.returncode == 2 and "--deploy-dir" in last_line(proc), proc.stderr[-3000:]
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    proc = opforge_build(*BUILD, "--out", str(blocked / "out"))
+    assert proc.returncode == 2 and "cannot write beside it" in last_line(proc), proc.stderr[-3000:]
+
+
+def test_the_default_out_takes_the_release_s_own_name(tmp_path):
+    """`--release r23.05` is release 23.05: its folder is dist/triton-23.05."""
+    proc = opforge_build("--release", "r23.05", *BUILD[2:], "--ops", str(EXAMPLE), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [p.name for p in (tmp_path / "dist").iterdir()] == ["myops-triton-23.05"]
 
 
 def test_interrupted_build(tmp_path, out):

@@ -184,14 +184,23 @@ def verify(framework: str, library: str, ops_dir, namespace: str) -> dict:
         if not (op_dir / "reference.py").is_file():
             summary["ops"][op] = {"cases": 0, "failures": ["no reference.py: not checked"]}
             continue
-        failures, cases = [], op_cases(op, op_dir)
+        try:
+            failures, cases = [], op_cases(op, op_dir)
+        except Exception as e:  # reference.py itself is broken
+            summary["ops"][op] = {"cases": 0, "failures": [f"{op_dir / 'reference.py'}: {_said(e)}"]}
+            continue
         for case in cases:
             try:
                 assert_matches(case, run(case))
             except Exception as e:  # a wrong number or a framework error: both are failures
-                failures.append(f"{case.id}: {type(e).__name__}: {str(e).strip().splitlines()[0][:300]}")
+                failures.append(f"{case.id}: {_said(e)}")
         summary["ops"][op] = {"cases": len(cases), "failures": failures}
     return summary
+
+
+def _said(e: Exception) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}".rstrip(": ")
 
 
 def registered_kernels(framework: str, namespace: str, ops) -> dict | None:

@@ -199,7 +199,7 @@ try:
     ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
     print('""')
 except Exception as e:
-    import json; print(json.dumps(str(e).splitlines()[0]))
+    import json; print(json.dumps((str(e).splitlines() or [repr(e)])[0]))
 """
     verdict, why = _child(code, *map(str, libs))
     return verdict if why == "" else f"(not checked: {why})"

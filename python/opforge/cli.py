@@ -46,9 +46,13 @@ def _build(args: argparse.Namespace) -> int:
     from .release_build import BuildFailed, build_release
     from .toolchains import ToolchainError
 
+    try:  # the release's own name in the folder name: r23.05 and 23.05 are one release
+        name = releases.get_release(args.release).name
+    except releases.UnknownRelease as e:
+        print(f"opforge build: {e}", file=sys.stderr)
+        return 2
     # With --ops, the Makefile's name: the folder of opforge's own ops is never replaced by another's.
-    out = args.out or (f"dist/{Path(args.ops).resolve().name}-triton-{args.release}" if args.ops
-                       else f"dist/triton-{args.release}")
+    out = args.out or (f"dist/{Path(args.ops).resolve().name}-triton-{name}" if args.ops else f"dist/triton-{name}")
     try:
         build_release(args.release, out, ops=args.ops, namespace=args.namespace, toolchain=args.toolchain,
                       sdks=dict(args.sdk or []), frameworks=args.frameworks, deploy_dir=args.deploy_dir,

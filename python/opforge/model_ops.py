@@ -105,7 +105,7 @@ def read_configs(repository: Path) -> tuple[list[Model], list[str]]:
             config = model_config.read(path)
         except Exception as e:  # text_format.ParseError
             errors.append(f"model {folder.name}: {path} does not parse as a Triton model config: "
-                          f"{str(e).splitlines()[0]}")
+                          f"{(str(e).splitlines() or [repr(e)])[0]}")
             continue
         models.append(Model(config.name or folder.name, folder, backend_of(config), config))
     return models, errors

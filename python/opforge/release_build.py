@@ -91,8 +91,11 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     if out.exists() and not _replaceable(out):
         raise ValueError(f"--out {out} is not a release folder of `opforge build` (no manifest.json), and a "
                          "successful build replaces it whole: give a new or empty folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    except OSError as e:
+        raise ValueError(f"--out {out}: cannot write beside it ({e.strerror or e})") from e
     work = Path(tempfile.mkdtemp(prefix="opforge-build-"))
     tc = _toolchain(chosen, release, console, shared=[source, ops, work, PACKAGE])
     console.rule(f"Triton {release.name}: {', '.join(wanted)} via the {chosen} toolchain")
@@ -378,7 +381,7 @@ def _numeric(fw, lib, sdk, ops, namespace, where, cuda=None) -> list[Check]:
                       f"({(proc.stderr or proc.stdout).strip()[-800:] or 'no output'})")]
     n = sum(o["cases"] for o in summary["ops"].values())
     failures = [f for o in summary["ops"].values() for f in o["failures"]]
-    unchecked = [op for op, o in summary["ops"].items() if o["cases"] == 0]
+    unchecked = [op for op, o in summary["ops"].items() if o["cases"] == 0 and not o["failures"]]
     # `where` names the runtime's version itself ("{version}") or gets it appended
     where = where.format(version=summary["version"]) if "{version}" in where else f"{where} ({summary['version']})"
     detail = f"{n} cases of {len(summary['ops'])} ops vs numpy references, {where}"
