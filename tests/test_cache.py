@@ -13,7 +13,7 @@ from opforge.cache import locked, staged_folder
 
 
 def leftovers(folder):
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".entry.partial-"))
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".entry.") and p.name != ".entry.lock")
 
 
 def test_a_stale_entry_is_replaced(tmp_path):
@@ -32,6 +32,21 @@ def test_an_entry_another_run_published_meanwhile_is_kept(tmp_path):
         dest.mkdir()  # the other run finished first, and may be using it now
         (dest / "theirs").write_text("2")
     assert [p.name for p in dest.iterdir()] == ["theirs"] and not leftovers(tmp_path)
+
+
+def test_a_stale_entry_another_run_replaced_meanwhile_is_kept(tmp_path):
+    """Two runs both find a stale entry; the later one finishes first. The
+    earlier one must not delete what the later one published."""
+    dest = tmp_path / "entry"
+    dest.mkdir()
+    (dest / "old").write_text("stale")
+    with staged_folder(dest) as first:
+        (first / "first").write_text("1")
+        with staged_folder(dest) as second:
+            (second / "second").write_text("2")
+        in_use = (dest / "second").open()  # the other run compiles with it now
+    assert [p.name for p in dest.iterdir()] == ["second"] and not leftovers(tmp_path)
+    assert in_use.read() == "2"
 
 
 def test_a_failed_provisioning_leaves_nothing(tmp_path):

@@ -10,6 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from . import files
+
 
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -33,15 +35,26 @@ def staged_folder(dest: Path):
     """An empty folder beside `dest`; when the block finishes it replaces
     `dest`, when it raises it is removed. A `dest` that another run
     published while this one worked is kept (it may be in use), and this
-    one's work dropped; a `dest` there from the start is stale: replaced."""
+    one's work dropped; a `dest` there from the start is stale: replaced,
+    unless another run has replaced it meanwhile."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    stale = dest.exists()
+    stale = _identity(dest)
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    old = dest.parent / f".{dest.name}.old-{os.getpid()}"
     try:
         yield stage
         with locked(dest):
-            if stale or not dest.exists():
-                shutil.rmtree(dest, ignore_errors=True)
-                stage.rename(dest)
+            now = _identity(dest)
+            if now is None or now == stale:
+                files.replace_folder(stage, dest, keep=old)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _identity(path: Path):
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
