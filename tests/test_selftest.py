@@ -88,3 +88,15 @@ def test_selftest_catches_a_wrong_kernel(tmp_path):
 def test_folder_without_a_selftest_says_so(tmp_path):
     proc = opforge_selftest(tmp_path)
     assert proc.returncode == 3 and "no *_selftest" in proc.stderr
+
+
+def test_a_manifest_cannot_point_the_self_test_elsewhere(tmp_path):
+    """The self-test is a file of the release folder: a manifest naming
+    another path (or a malformed entry) runs nothing."""
+    import json
+
+    from opforge.selftest import NO_SELFTEST, main
+
+    for entry in ({"status": "built", "file": "../../../bin/true"}, {"status": "built", "file": "/bin/true"}, "built"):
+        (tmp_path / "manifest.json").write_text(json.dumps({"libraries": [], "selftest": entry}))
+        assert main(str(tmp_path), []) == NO_SELFTEST, entry

@@ -91,7 +91,8 @@ class CxxToolchain:
                                       capture_output=True, text=True)
                 if proc.returncode != 0:
                     raise CxxError(f"cannot build the load checker: {proc.stderr.strip()[-500:]}")
-                shutil.move(str(tmp), checker)
+                shutil.copy2(tmp, f"{checker}.{os.getpid()}")  # the cache may be on another file system
+                os.replace(f"{checker}.{os.getpid()}", checker)  # whole or not at all, for runs side by side
         dirs = [self.root / "lib/x86_64-linux-gnu", self.root / "usr/lib/x86_64-linux-gnu", *library_path]
         proc = subprocess.run([str(self.root / "lib64/ld-linux-x86-64.so.2"), "--library-path",
                                ":".join(map(str, dirs)), str(checker), *map(str, libraries)],
