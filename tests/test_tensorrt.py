@@ -99,6 +99,23 @@ def test_tensorrt_sources_compile(headers, generator, tmp_path):
     assert {f"{op}.cu.o" for op in ORT_TYPES} <= objects, objects
 
 
+@pytest.mark.parametrize("headers", _header_dirs()[:1] or [None], ids=lambda d: d or "unset")
+def test_a_debian_layout_tensorrt_root_is_found(headers, tmp_path):
+    """TensorRT_ROOT=/usr in an NGC image: Debian's libnvinfer-dev keeps the
+    headers in include/x86_64-linux-gnu (the container toolchain passes /usr)."""
+    if headers is None:
+        pytest.skip("OPFORGE_TENSORRT_HEADERS is not set: no TensorRT headers to lay out")
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not found")
+    root = tmp_path / "usr"
+    shutil.copytree(headers, root / "include" / "x86_64-linux-gnu")
+    build = tmp_path / "build"
+    _run(["cmake", "-S", REPO, "-B", build, "-DOPFORGE_FRAMEWORKS=tensorrt", f"-DTensorRT_ROOT={root}",
+          "-DCMAKE_CUDA_ARCHITECTURES=75"])
+    report = json.loads((build / "build_info.json").read_text())["frameworks"]["tensorrt"]
+    assert "not found" not in report["reason"] and report.get("version"), report
+
+
 def _run(cmd, **kw):
     proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
     assert proc.returncode == 0, f"{' '.join(map(str, cmd))}\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"

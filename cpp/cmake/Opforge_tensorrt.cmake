@@ -27,8 +27,9 @@ else()
   set(_trt_where PATHS /usr/include/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /usr/local/tensorrt /opt/tensorrt)
 endif()
 
-find_path(OPFORGE_TENSORRT_INCLUDE_DIR NvInferVersion.h ${_trt_where} PATH_SUFFIXES include
-          DOC "Folder of NvInfer.h")
+# Debian's libnvinfer packages (as in NGC images) use the multiarch folders.
+find_path(OPFORGE_TENSORRT_INCLUDE_DIR NvInferVersion.h ${_trt_where}
+          PATH_SUFFIXES include include/${CMAKE_LIBRARY_ARCHITECTURE} DOC "Folder of NvInfer.h")
 if(NOT OPFORGE_TENSORRT_INCLUDE_DIR)
   opforge_report(tensorrt SKIPPED
     "TensorRT not found: set TensorRT_ROOT to a TensorRT install (or to a release tag's include/ folder for a compile-only check)")
@@ -72,7 +73,7 @@ endif()
 
 # pip's TensorRT wheels ship libnvinfer.so.<major> without the unversioned link.
 find_library(OPFORGE_TENSORRT_NVINFER NAMES nvinfer libnvinfer.so.${_trt_major}
-             ${_trt_where} PATH_SUFFIXES lib lib64 DOC "libnvinfer")
+             ${_trt_where} PATH_SUFFIXES lib lib64 lib/${CMAKE_LIBRARY_ARCHITECTURE} DOC "libnvinfer")
 
 opforge_adapter_source(tensorrt/plugin.h _trt_srcs)
 list(APPEND _trt_srcs "${OPFORGE_CPP_DIR}/tensorrt/exports.cc")
