@@ -41,7 +41,6 @@ template <class Spec>
 bool register_plugin() {
   static Creator<Spec> creator;
 #if NV_TENSORRT_MAJOR < 10
-  creator.setPluginNamespace(kPluginNamespace);
   const bool taken = ::getPluginRegistry()->getPluginCreator(plugin_name<Spec>(), kPluginVersion, kPluginNamespace);
 #else
   const bool taken = ::getPluginRegistry()->getCreator(plugin_name<Spec>(), kPluginVersion, kPluginNamespace);
