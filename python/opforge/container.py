@@ -9,7 +9,10 @@ is built from headers for the release's API version (pip toolchain).
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 from .releases import NO_BACKEND, Release
@@ -34,6 +37,22 @@ class ContainerToolchain:
         self.pip = PipToolchain(release, log)
         self.shared = [Path(p).resolve() for p in shared]
 
+    @functools.cache
+    def gpus(self) -> tuple[str, ...]:
+        """`--gpus all` where docker can hand GPUs to a container (the NVIDIA
+        container toolkit: an nvidia runtime, or its hook); elsewhere docker
+        refuses the flag, so the containers run without GPUs and only the
+        CUDA checks that need one are not run."""
+        try:
+            runtimes = subprocess.run(["docker", "info", "--format", "{{json .Runtimes}}"], capture_output=True,
+                                      text=True, timeout=20).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            runtimes = ""
+        if '"nvidia"' in runtimes or shutil.which("nvidia-container-runtime-hook"):
+            return ("--gpus", "all")
+        self.log("docker has no NVIDIA runtime: the build containers run without GPUs")
+        return ()
+
     def sdk(self, framework: str) -> SDK:
         r = self.release
         if framework == "onnxruntime":
@@ -48,7 +67,7 @@ class ContainerToolchain:
         # Same absolute paths inside and out (sources, ops folder, build tree,
         # this package): the orchestrator reads the results where it left them.
         mounts = [a for p in dict.fromkeys([*self.shared, script.parent]) for a in ("-v", f"{p}:{p}")]
-        runner = ("docker", "run", "--rm", "--gpus", "all", "-e", "TF_CPP_MIN_LOG_LEVEL=3", *mounts,
+        runner = ("docker", "run", "--rm", *self.gpus(), "-e", "TF_CPP_MIN_LOG_LEVEL=3", *mounts,
                   "-u", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp", "-w", "/tmp", image,
                   "bash", str(script))
         version = {"torch": r.pytorch.ngc, "tensorflow": r.tensorflow, "tensorrt": r.tensorrt}[framework]
