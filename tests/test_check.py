@@ -206,4 +206,48 @@ def test_a_library_that_does_not_load_here_is_reported_unchecked(tmp_path):
     proc = check(copy)
     if "op names not read" not in proc.stderr:
         pytest.skip("the 23.05 torch library loads into this torch: nothing is left unchecked")
-    assert proc.returncode == 0 and "1 of them not loadable here" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "the op names of 1 libraries could not be read" in proc.stdout, \
+        proc.stdout + proc.stderr
+
+
+def test_an_onnx_runtime_library_without_its_manifest_is_unchecked_not_failed(tmp_path):
+    """ONNX Runtime cannot list a library's ops: without opforge's manifest
+    beside it, a model's needs are not known to be missing."""
+    from model_repository import CONFIGS, DIST, onnx_model
+
+    if not (DIST / "libopforge_onnxruntime.so").is_file():
+        pytest.skip(f"no {DIST}/libopforge_onnxruntime.so: run `make triton-23.05` first")
+    require_framework("onnx")
+    repo = tmp_path / "repo"
+    onnx_model(repo / "onnx_clip" / "1" / "model.onnx")
+    lib = tmp_path / "alone" / "libopforge_onnxruntime.so"
+    lib.parent.mkdir()
+    shutil.copy(DIST / "libopforge_onnxruntime.so", lib)
+    (repo / "onnx_clip" / "config.pbtxt").write_text(
+        CONFIGS["onnx_clip"] + f'model_operations {{ op_library_filename: "{lib}" }}\n')
+    proc = check("--model-repository", repo)
+    assert proc.returncode == 0 and "needs not checked" in proc.stderr, proc.stdout + proc.stderr
+    assert "could not be read" in proc.stdout, proc.stdout
+
+
+def test_folders_the_server_would_take_for_models_are_problems(deployed, tmp_path):
+    repo = copy_repository(deployed, tmp_path / "models")
+    (repo / ".git" / "objects").mkdir(parents=True)
+    (repo / "notes").mkdir()
+    lines = problems(check("--model-repository", repo))
+    assert len(lines) == 2 and all("neither config.pbtxt nor a model file" in line for line in lines), lines
+
+
+def test_only_the_versions_the_server_loads_are_read(deployed, tmp_path):
+    """Triton loads the latest version unless version_policy says more: an
+    older version that does not parse is never loaded."""
+    repo = copy_repository(deployed, tmp_path / "models")
+    (repo / "onnx_clip" / "0").mkdir()
+    (repo / "onnx_clip" / "0" / "model.onnx").write_text("not ONNX")
+    proc = check("--model-repository", repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    config = repo / "onnx_clip" / "config.pbtxt"
+    config.write_text(config.read_text() + "version_policy { all { } }\n")
+    assert any("onnx_clip" in line and "cannot be read" in line for line in problems(check("--model-repository", repo)))
+    config.write_text(config.read_text().replace("all { }", "specific { versions: [ 1 ] }"))
+    assert check("--model-repository", repo).returncode == 0

@@ -197,11 +197,17 @@ def test_two_namespaces_share_one_repository_and_one_launch_file(repo, tmp_path)
     assert launch_environment(repo)["LD_PRELOAD"].split(":") == [f"{MOUNT}/libopforge_torch.so"]
     assert deploy(repo, "--mount", MOUNT).returncode == 0  # and the other way round
     assert ops("onnx_scale") == [f"{MOUNT}/libmyops_onnxruntime.so"]
-    # Another mount for one namespace would strand the other's paths: refused.
+    # Another mount for one namespace would strand the other's paths: refused, saying how to move them all.
     before = snapshot(repo)
     proc = deploy(repo, "--mount", "/elsewhere", libs=myops)
-    assert proc.returncode == 1 and "--mount /models" in proc.stderr, proc.stderr
+    assert proc.returncode == 1 and "--mount /models" in proc.stderr and "remove" in proc.stderr, proc.stderr
     assert snapshot(repo) == before
+    assert deploy(repo, "--mount", MOUNT + "/", libs=myops).returncode == 0  # the same mount, spelled with a /
+    (repo / "opforge-deploy.json").unlink()
+    assert deploy(repo, "--mount", "/elsewhere").returncode == 0
+    assert deploy(repo, "--mount", "/elsewhere", libs=myops).returncode == 0
+    assert ops("onnx_scale") == ["/elsewhere/libmyops_onnxruntime.so"]
+    assert launch_environment(repo)["LD_PRELOAD"].split(":") == ["/elsewhere/libopforge_torch.so"]
 
 
 @pytest.mark.parametrize("mount", ["/my models", "/a:b", "models"])
@@ -219,6 +225,33 @@ def test_shell_characters_in_the_mount_reach_the_server_as_they_are(repo):
     env = launch_environment(repo)
     assert env["LD_PRELOAD"].split(":") == [f"{mount}/libopforge_torch.so"]
     assert env["args"] == [f"--model-repository={mount}"]
+    # and `opforge check` reads the launch file as the shell does
+    check = subprocess.run([sys.executable, "-m", "opforge", "check", "--model-repository", str(repo)],
+                           capture_output=True, text=True)
+    assert "no such library" not in check.stdout + check.stderr, check.stdout + check.stderr
+
+
+def test_a_model_name_cannot_become_a_command_in_the_launch_file(repo, monkeypatch):
+    monkeypatch.chdir(repo.parent)  # where a command in the launch file would leave its file
+    evil = "torch_ops\ntouch PWNED"
+    (repo / "torch_ops").rename(repo / evil)
+    config = repo / evil / "config.pbtxt"
+    config.write_text(config.read_text().replace('name: "torch_ops"', 'name: "torch_ops\\ntouch PWNED"'))
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    launch_environment(repo)
+    assert not (repo.parent / "PWNED").exists()
+    assert '"torch_ops\\ntouch PWNED"' in (repo / "opforge-tritonserver.sh").read_text()
+
+
+@pytest.mark.parametrize("record", ["[]", '"x"', '{"mount": "/models", "namespaces": {"x": {}}}',
+                                    '{"libraries": {"torch": 5}}'])
+def test_a_deploy_record_that_is_not_one_stops_with_one_line(repo, record):
+    (repo / "opforge-deploy.json").write_text(record)
+    before = snapshot(repo)
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 1 and "is not a deploy record" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert snapshot(repo) == before
 
 
 def test_a_library_that_does_not_match_its_manifest_is_refused(repo, tmp_path):

@@ -130,6 +130,8 @@ def describe(path: Path) -> Lib:
         if names is not None:
             lib.names = set(names)
             lib.ops = {n.split("/")[0] for n in names}
+    elif lib.framework == "onnxruntime":
+        lib.loaded = "ONNX Runtime lists no custom-op library's ops: only an opforge manifest beside it names them"
     return lib
 
 
@@ -152,12 +154,39 @@ def launch_preloads(launch: Path, mount_map: dict[str, Path]) -> tuple[list[Path
     # Commented lines (triton.env's opt-in TensorFlow preload) do not count.
     text = "\n".join(line for line in launch.read_text().splitlines() if not line.lstrip().startswith("#"))
     preloads, plugins = [], []
-    for m in re.finditer(r"LD_PRELOAD=[\"']?([^\"'\s$]+)", text):
-        preloads += [p for p in m.group(1).split(":") if p]
-    for m in re.finditer(r"--backend-config=tensorrt,plugins=[\"']?([^\"'\s]+)", text):
-        plugins += [p for p in m.group(1).split(";") if p]
+    for m in re.finditer(r"LD_PRELOAD=", text):
+        preloads += [p for p in _literal_word(text, m.end()).split(":") if p]
+    for m in re.finditer(r"--backend-config=tensorrt,plugins=", text):
+        plugins += [p for p in _literal_word(text, m.end()).split(";") if p]
     local = lambda p: _local(p, mount_map)
     return [local(p) for p in preloads], [local(p) for p in plugins]
+
+
+def _literal_word(text: str, i: int) -> str:
+    """The shell word starting at text[i], unquoted, up to its end or its first
+    expansion ($ outside single quotes: "${LD_PRELOAD:+...}" appends the
+    caller's own). A quoted $ or ' is part of a path (deploy quotes with shlex)."""
+    out, quote = [], None
+    while i < len(text):
+        c = text[i]
+        if quote == "'":
+            if c == "'":
+                quote = None
+            else:
+                out.append(c)
+        elif c == "$" or (quote is None and c.isspace()):
+            break
+        elif c == "\\" and i + 1 < len(text):
+            i += 1
+            out.append(text[i])
+        elif c in "'\"" and quote is None:
+            quote = c
+        elif c == '"' and quote == '"':
+            quote = None
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _local(path: str, mount_map: dict[str, Path]) -> Path:
@@ -229,8 +258,12 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
         launch = repository / "opforge-tritonserver.sh"  # what `opforge deploy` wrote for this repository
         report.notes.append(f"launch file: {launch} (the one `opforge deploy` wrote; --launch names another)")
     if launch is not None:
-        pre, plugins = launch_preloads(launch, mount_map)
-        preloaded += pre
+        try:
+            pre, plugins = launch_preloads(launch, mount_map)
+            preloaded += pre
+        except (OSError, UnicodeDecodeError) as e:
+            report.problems.append(f"{launch}: not a launch file to read (a shell script or env file): "
+                                   f"{type(e).__name__}: {e}")
     mappable = set()
     for p in dict.fromkeys([*preloaded, *plugins]):
         if not p.is_file():
@@ -269,6 +302,12 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                        f"(the model fails: Unknown builtin op: {op})")
         elif model.backend in ("onnxruntime", "tensorflow"):
             provided = set().union(*[lib.ops for lib in model_libs if lib.framework == fw] or [set()])
+            unread_here = [lib.label for lib in model_libs if lib.framework == fw and lib.loaded]
+            if unread_here and model.needs - provided:
+                report.notes.append(f"model {model.name}: needs not checked ({', '.join(unread_here)}: op names "
+                                    "not read)")
+                report.unread += [u for u in unread_here if u not in report.unread]
+                continue
             for op in sorted(model.needs - provided):
                 report.problems.append(f"model {model.name}: needs {op}, which its model_operations do not "
                                        "provide (the model fails to load)" if model.has_config else
@@ -319,6 +358,12 @@ def _models(repository: Path, mount_map, described: dict, report: Report):
     out = []
     models, errors = model_ops.read_configs(repository)
     report.problems += errors
+    modelled = {m.folder for m in models}
+    for folder in sorted(p for p in repository.iterdir() if p.is_dir() and p not in modelled
+                         and not (p / "config.pbtxt").is_file()):
+        report.problems.append(f"{folder}: Triton takes every folder of the repository (a hidden one too) for a "
+                               "model, and this one has neither config.pbtxt nor a model file in a version folder "
+                               "(the server fails to load it): move it out of the repository")
     for model in models:
         paths = [_local(p, mount_map).resolve() for p in model.config.model_operations.op_library_filename]
         libs = []
@@ -380,8 +425,8 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
     if report.problems:
         print(f"opforge check: {len(report.problems)} problem(s) ({', '.join(report.checked)})", file=sys.stderr)
         return 1
-    unchecked = (f"; {len(report.unread)} of them not loadable here, so their names were not checked (see the "
-                 "notes)" if report.unread else "")
+    unchecked = (f"; the op names of {len(report.unread)} libraries could not be read here, so they were not "
+                 "checked (see the notes)" if report.unread else "")
     print(f"no problems ({', '.join(report.checked)}){unchecked}")
     return 0
 

@@ -39,10 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import files, model_config, model_ops
+from ._library import FRAMEWORKS
 from .model_ops import Library, Model
 
 LAUNCH = "opforge-tritonserver.sh"  # files at the repository's root: Triton ignores files there
 RECORD = "opforge-deploy.json"
+SHARE_LISTS = ("preload", "backends_on_library_path", "tensorrt_plugins")  # a namespace's share of the launch file
 BACKUP_SUFFIX = ".opforge-backup"
 PER_MODEL = {"onnxruntime": "onnxruntime", "tensorflow": "tensorflow"}  # backend -> library framework
 # ld.so splits LD_PRELOAD at spaces and colons; Triton splits the TensorRT plugin list at semicolons and
@@ -96,6 +98,8 @@ def _manifest(libs: Path) -> dict:
     except ValueError as e:
         raise DeployError(f"{path} does not parse ({e}): build the release folder again") from None
     if not (isinstance(manifest, dict) and {"namespace", "ops", "libraries"} <= manifest.keys()
+            and isinstance(manifest["namespace"], str) and _strings(manifest["ops"])
+            and isinstance(manifest["libraries"], list)
             and all(isinstance(e, dict) and {"framework", "status"} <= e.keys() for e in manifest["libraries"])):
         raise DeployError(f"{path} is not an opforge manifest (no namespace, ops or libraries): build the "
                           "release folder again with `opforge build`")
@@ -108,7 +112,7 @@ def release_libraries(libs: Path) -> tuple[str, dict[str, Library]]:
     manifest = _manifest(libs)
     out = {}
     for entry in manifest["libraries"]:
-        if entry["status"] != "built":
+        if entry["status"] != "built" or entry["framework"] not in FRAMEWORKS:  # not one this opforge deploys
             continue
         file = libs / entry.get("library", "")
         if not file.is_file():
@@ -144,6 +148,8 @@ def previous_record(repository: Path) -> dict:
         record = json.loads(path.read_text())
     except ValueError as e:
         raise DeployError(f"{path} does not parse ({e}): remove it and deploy every release again") from None
+    if not _is_record(record):
+        raise DeployError(f"{path} is not a deploy record of opforge: remove it and deploy every release again")
     if "namespaces" not in record and record.get("libraries"):
         files = record["libraries"]
         ns = next(iter(files.values()))[len("lib"):].rsplit("_", 1)[0]
@@ -152,6 +158,24 @@ def previous_record(repository: Path) -> dict:
                                      "tensorrt_plugins": [files["tensorrt"]] if "tensorrt" in files else [],
                                      "models": {}}}
     return record
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_record(record) -> bool:
+    """The shape previous_record and launch_script rely on (this opforge's or an earlier one's)."""
+    if not isinstance(record, dict) or not isinstance(record.get("mount", ""), str):
+        return False
+    if "namespaces" not in record:
+        files = record.get("libraries", {})
+        return isinstance(files, dict) and all(isinstance(f, str) for f in files.values())
+    shares = record["namespaces"]
+    return isinstance(shares, dict) and all(
+        isinstance(share, dict) and all(_strings(share.get(k)) for k in SHARE_LISTS)
+        and isinstance(share.get("models"), dict) and all(_strings(v) for v in share["models"].values())
+        for share in shares.values())
 
 
 def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorflow: bool = False) -> Plan:
@@ -164,11 +188,12 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
     libs = Path(libs).resolve()
     namespace, libraries = release_libraries(libs)
     previous = previous_record(repository)
-    mount = mount or str(repository)
+    mount = (mount or str(repository)).rstrip("/") or "/"
     others = sorted(set(previous.get("namespaces", {})) - {namespace})
-    if others and previous.get("mount") != mount:
+    if others and (previous.get("mount", "").rstrip("/") or "/") != mount:
         raise DeployError(f"{repository} holds the ops of {', '.join(others)} for --mount {previous.get('mount')}: "
-                          f"deploy with that --mount, or deploy those again with --mount {mount} after this")
+                          f"deploy with that --mount, or remove {repository / RECORD} and deploy every release "
+                          f"again with --mount {mount}")
     p = Plan(repository, mount, namespace, libs / "manifest.json", libraries, read_models(repository, libraries),
              previous, preload_tensorflow=preload_tensorflow)
     for model in p.models:
@@ -249,8 +274,8 @@ def launch_script(record: dict) -> str:
              'TRITONSERVER="${TRITONSERVER:-tritonserver}"',
              'BACKENDS="${TRITON_BACKENDS:-/opt/tritonserver/backends}"']
     for ns, share in record["namespaces"].items():
-        for model_fw, names in share["models"].items():
-            lines.append(f"# {ns} {model_fw}: {', '.join(names)}")
+        for model_fw, names in share["models"].items():  # a name with a newline must not become a command
+            lines.append(f"# {ns} {model_fw}: {', '.join(n if n.isprintable() else json.dumps(n) for n in names)}")
     if paths:
         lines.append(f'export LD_LIBRARY_PATH="{":".join(paths)}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"')
     # Through env: LD_PRELOAD reaches the server alone, not this shell or a wrapper around it.

@@ -123,8 +123,22 @@ def _backend_without_config(folder: Path) -> str | None:
     return None
 
 
+def served_versions(model: Model) -> list[Path]:
+    """The version folders Triton loads: its version_policy, by default the
+    latest one only (model_config.proto's ModelVersionPolicy)."""
+    versions = sorted((int(v.name), v) for v in model.folder.iterdir() if v.is_dir() and v.name.isdigit())
+    policy = model.config.version_policy
+    which = policy.WhichOneof("policy_choice")
+    if which == "all":
+        return [v for _, v in versions]
+    if which == "specific":
+        return [v for n, v in versions if n in set(policy.specific.versions)]
+    latest = policy.latest.num_versions if which == "latest" else 1
+    return [v for _, v in versions[-max(latest, 1):]]
+
+
 def artifacts(model: Model) -> list[Path]:
-    """The model file of every version folder."""
+    """The model file of every version folder the server loads."""
     default = (model.config.default_model_filename or DEFAULT_FILE_OF_PLATFORM.get(model.config.platform)
                or DEFAULT_FILES.get(model.backend, ""))
     if not model.has_config and model.backend == "tensorflow":
@@ -132,8 +146,7 @@ def artifacts(model: Model) -> list[Path]:
                         if any((v / f).exists() for v in model.folder.iterdir() if v.is_dir())), default)
     if not default:
         return []
-    return sorted(v / default for v in model.folder.iterdir()
-                  if v.is_dir() and v.name.isdigit() and (v / default).exists())
+    return [v / default for v in served_versions(model) if (v / default).exists()]
 
 
 def read_needs(model: Model, libraries: list[Library]) -> None:
