@@ -61,6 +61,9 @@ CASES = {
     "header of an earlier opforge": (lambda d: (d / "scale.cu").write_text(
         '#include "opforge/cuda_launch.cuh"\n' + (d / "scale.cu").read_text()), 2,
         "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh"),
+    "kernel that computes wrong numbers": (lambda d: (d / "scale_cpu.cc").write_text(
+        (d / "scale_cpu.cc").read_text().replace("return x * alpha;", "return x * alpha + 1.0f;")), 1,
+        "loads and computes"),
     "reference that raises": (lambda d: (d / "reference.py").write_text(
         "raise NotImplementedError\n" + (d / "reference.py").read_text()), 1,
         "reference.py: NotImplementedError"),

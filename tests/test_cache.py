@@ -79,7 +79,8 @@ def test_two_runs_take_turns(tmp_path):
     waiter = threading.Thread(target=_take, args=(tmp_path / "entry", order), daemon=True)
     waiter.start()
     waiter.join(0.5)
-    order.append("other run done")  # still waiting: the other run holds the lock
+    assert waiter.is_alive()  # still waiting: the other run holds the lock
+    order.append("other run done")
     release.set()
     other.join(60)
     waiter.join(60)

@@ -210,7 +210,7 @@ def test_two_namespaces_share_one_repository_and_one_launch_file(repo, tmp_path)
     assert launch_environment(repo)["LD_PRELOAD"].split(":") == ["/elsewhere/libopforge_torch.so"]
 
 
-@pytest.mark.parametrize("mount", ["/my models", "/a:b", "models"])
+@pytest.mark.parametrize("mount", ["/my models", "/a:b", "/a;b", "/a,b", "models"])
 def test_a_mount_the_server_would_split_or_misread_is_refused(repo, mount):
     before = snapshot(repo)
     proc = deploy(repo, "--mount", mount)

@@ -41,8 +41,13 @@ def test_non_contiguous_numpy_inputs():
 
 def test_epsilon_attribute_is_optional():
     case = next(c for c in all_cases() if c.op == "rms_norm" and c.dtype == "float32")
+    # Rows small enough that epsilon moves the result: another default would not match.
+    case.inputs = [np.array([[1e-3, -2e-3, 0.0, 5e-4]], np.float32), np.ones(4, np.float32)]
     case.attrs = {}  # the reference's default, 1e-6, must be the op's default too
-    assert_matches(case, run_onnxruntime(ort, library("onnxruntime"), onnx_model(case, "opforge"), case.inputs))
+    got = run_onnxruntime(ort, library("onnxruntime"), onnx_model(case, "opforge"), case.inputs)
+    assert_matches(case, got)
+    case.attrs = {"epsilon": 1e-5}
+    assert not np.allclose(got, case.expected(), rtol=1e-3), "epsilon does not matter for these inputs"
 
 
 @pytest.mark.parametrize("op, attrs, message", [

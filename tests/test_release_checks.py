@@ -134,10 +134,37 @@ def test_container_toolchain_builds_in_the_release_images(tmp_path):
     assert f"{ops}:{ops}" in torch_sdk.runner  # same paths inside and out
     assert "-DCMAKE_CUDA_ARCHITECTURES=70-real;75-real;80-real;86-real;89-real;90" in torch_sdk.cuda_args  # CUDA 12.1's
     assert "nvcr.io/nvidia/tensorflow:23.05-tf2-py3" in tc.sdk("tensorflow").runner
-    # GPUs only where docker has NVIDIA's container toolkit: elsewhere it refuses --gpus and nothing would build.
-    if shutil.which("docker") is None and shutil.which("nvidia-container-runtime-hook") is None:
-        assert "--gpus" not in torch_sdk.runner
     assert not ContainerToolchain(releases.get_release("25.10")).sdk("tensorflow").available
+
+
+def fake_docker(folder, monkeypatch, info_status: int, runtimes: str):
+    """A docker command line client whose engine answers `docker info` as told
+    (docker itself is not what is under test: opforge's reading of it is)."""
+    folder.mkdir(exist_ok=True)
+    (folder / "docker").write_text(f"#!/bin/sh\n[ \"$1\" = info ] || exit 2\necho '{runtimes}'\nexit {info_status}\n")
+    (folder / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:/usr/bin:/bin")
+
+
+@pytest.mark.parametrize("runtimes, gpus", [('{"runc":{}}', False), ('{"nvidia":{},"runc":{}}', True)])
+def test_containers_get_gpus_only_where_docker_can_give_them(tmp_path, monkeypatch, runtimes, gpus):
+    """Without NVIDIA's container toolkit docker refuses --gpus, and every container build would fail."""
+    from opforge.container import ContainerToolchain
+
+    fake_docker(tmp_path / "bin", monkeypatch, 0, runtimes)
+    if shutil.which("nvidia-container-runtime-hook"):
+        pytest.skip("this machine has NVIDIA's container runtime hook: docker gives GPUs whatever info says")
+    runner = ContainerToolchain(R2305, log=lambda *_: None).sdk("torch").runner
+    assert (runner[3:5] == ("--gpus", "all")) is gpus, runner
+
+
+def test_auto_picks_the_container_toolchain_only_where_a_docker_engine_answers(tmp_path, monkeypatch):
+    from opforge.toolchains import resolve
+
+    fake_docker(tmp_path / "bin", monkeypatch, 1, "")  # a client without an engine, as on this machine
+    assert resolve("auto") == "pip"
+    fake_docker(tmp_path / "bin", monkeypatch, 0, "{}")
+    assert resolve("auto") == "container"
 
 
 def test_too_new_cxxabi_is_rejected_where_glibcxx_alone_passes(tmp_path):
