@@ -251,3 +251,16 @@ def test_only_the_versions_the_server_loads_are_read(deployed, tmp_path):
     assert any("onnx_clip" in line and "cannot be read" in line for line in problems(check("--model-repository", repo)))
     config.write_text(config.read_text().replace("all { }", "specific { versions: [ 1 ] }"))
     assert check("--model-repository", repo).returncode == 0
+
+
+def test_a_relative_library_name_is_left_unchecked(deployed, tmp_path):
+    """The server's loader resolves a relative op_library_filename, not check's working folder."""
+    from opforge import model_config
+
+    repo = copy_repository(deployed, tmp_path / "models")
+    path = repo / "onnx_clip" / "config.pbtxt"
+    config = model_config.read(path)
+    config.model_operations.op_library_filename[:] = ["libopforge_onnxruntime.so"]
+    path.write_text(model_config.to_text(config))
+    proc = check("--model-repository", repo)
+    assert proc.returncode == 0 and "a relative path" in proc.stderr, proc.stdout + proc.stderr

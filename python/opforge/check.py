@@ -302,11 +302,11 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                        f"(the model fails: Unknown builtin op: {op})")
         elif model.backend in ("onnxruntime", "tensorflow"):
             provided = set().union(*[lib.ops for lib in model_libs if lib.framework == fw] or [set()])
-            unread_here = [lib.label for lib in model_libs if lib.framework == fw and lib.loaded]
+            unread_here = [lib for lib in model_libs if lib.framework == fw and lib.loaded]
             if unread_here and model.needs - provided:
-                report.notes.append(f"model {model.name}: needs not checked ({', '.join(unread_here)}: op names "
-                                    "not read)")
-                report.unread += [u for u in unread_here if u not in report.unread]
+                why = "; ".join(f"{lib.label}: op names not read, {lib.loaded}" for lib in unread_here)
+                report.notes.append(f"model {model.name}: needs not checked ({why})")
+                report.unread += [lib.label for lib in unread_here if lib.label not in report.unread]
                 continue
             for op in sorted(model.needs - provided):
                 report.problems.append(f"model {model.name}: needs {op}, which its model_operations do not "
@@ -365,8 +365,12 @@ def _models(repository: Path, mount_map, described: dict, report: Report):
                                "model, and this one has neither config.pbtxt nor a model file in a version folder "
                                "(the server fails to load it): move it out of the repository")
     for model in models:
-        paths = [_local(p, mount_map).resolve() for p in model.config.model_operations.op_library_filename]
-        libs = []
+        named = list(model.config.model_operations.op_library_filename)
+        paths = [_local(p, mount_map).resolve() for p in named if p.startswith("/")]
+        # A relative name is found by the server's loader from its own working folder or library path.
+        libs = [Lib(Path(p), model_ops.FRAMEWORK_OF.get(model.backend, "unknown"),
+                    loaded="a relative path, which the server resolves from its own working folder or library "
+                           "path") for p in named if not p.startswith("/")]
         for p in paths:
             if not p.is_file():
                 report.problems.append(f"model {model.name}: model_operations names {p}, which does not exist")
