@@ -280,6 +280,18 @@ def test_a_model_file_that_does_not_parse_stops_with_one_line(repo, model, file)
     assert snapshot(repo) == before
 
 
+def test_a_version_the_server_does_not_load_is_not_read(repo):
+    """version_policy's default serves the latest version only: a broken
+    older one stops nothing; served with `all`, it stops the deploy."""
+    (repo / "onnx_clip" / "0").mkdir()
+    (repo / "onnx_clip" / "0" / "model.onnx").write_text("not ONNX")
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    config = repo / "onnx_clip" / "config.pbtxt"
+    config.write_text(config.read_text() + "version_policy { all { } }\n")
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 1 and "onnx_clip/0/model.onnx cannot be read" in proc.stderr, proc.stderr
+
+
 def test_models_triton_completes_or_finds_in_a_folder(repo):
     # No config.pbtxt: Triton completes one, without model_operations, so the model would fail.
     (repo / "onnx_clip" / "config.pbtxt").unlink()

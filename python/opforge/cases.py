@@ -46,9 +46,14 @@ def camel(op: str) -> str:
     return "".join(part.capitalize() for part in op.split("_"))
 
 
+def tf_prefix(namespace: str) -> str:
+    """What TensorFlow op and TensorRT plugin names of a namespace start with."""
+    return namespace[:1].upper() + namespace[1:]
+
+
 def tf_op_name(namespace: str, op: str) -> str:
     """The TensorFlow op and TensorRT plugin name: <Prefix><Camel>."""
-    return namespace[:1].upper() + namespace[1:] + camel(op)
+    return tf_prefix(namespace) + camel(op)
 
 
 def tf_python_name(namespace: str, op: str) -> str:
@@ -187,18 +192,18 @@ def verify(framework: str, library: str, ops_dir, namespace: str) -> dict:
         try:
             failures, cases = [], op_cases(op, op_dir)
         except Exception as e:  # reference.py itself is broken
-            summary["ops"][op] = {"cases": 0, "failures": [f"{op_dir / 'reference.py'}: {_said(e)}"]}
+            summary["ops"][op] = {"cases": 0, "failures": [f"{op_dir / 'reference.py'}: {one_line(e)}"]}
             continue
         for case in cases:
             try:
                 assert_matches(case, run(case))
             except Exception as e:  # a wrong number or a framework error: both are failures
-                failures.append(f"{case.id}: {_said(e)}")
+                failures.append(f"{case.id}: {one_line(e)}")
         summary["ops"][op] = {"cases": len(cases), "failures": failures}
     return summary
 
 
-def _said(e: Exception) -> str:
+def one_line(e: Exception) -> str:
     """An exception in one line: its type and the first line of its message."""
     return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}".rstrip(": ")
 
@@ -214,8 +219,8 @@ def registered_kernels(framework: str, namespace: str, ops) -> dict | None:
     if framework == "tensorflow":
         from tensorflow.python.framework import kernels
 
-        return {op: sorted({k.device_type for k in kernels.get_registered_kernels_for_op(tf_op_name(namespace, op)).kernel})
-                for op in ops}
+        registered = lambda op: kernels.get_registered_kernels_for_op(tf_op_name(namespace, op)).kernel
+        return {op: sorted({k.device_type for k in registered(op)}) for op in ops}
     return None
 
 

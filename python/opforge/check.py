@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cuda_toolkit, elf, model_ops, releases
+from .cases import one_line
 from .release_checks import abi_check, system_checks
 
 
@@ -202,8 +203,7 @@ def _is_shared_library(path: Path, report: Report) -> bool:
         elf.read(path)
         return True
     except Exception as e:  # ELFError, ELFParseError, struct.error: not ELF, or truncated
-        report.problems.append(f"{path}: not a shared library the loader can map ({type(e).__name__}: "
-                               f"{(str(e).splitlines() or [''])[0]})")
+        report.problems.append(f"{path}: not a shared library the loader can map ({one_line(e)})")
         return False
 
 

@@ -160,6 +160,10 @@ def previous_record(repository: Path) -> dict:
     return record
 
 
+def _normal_mount(mount: str) -> str:
+    return mount.rstrip("/") or "/"
+
+
 def _strings(value) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -188,9 +192,9 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
     libs = Path(libs).resolve()
     namespace, libraries = release_libraries(libs)
     previous = previous_record(repository)
-    mount = (mount or str(repository)).rstrip("/") or "/"
+    mount = _normal_mount(mount or str(repository))
     others = sorted(set(previous.get("namespaces", {})) - {namespace})
-    if others and (previous.get("mount", "").rstrip("/") or "/") != mount:
+    if others and _normal_mount(previous.get("mount", "")) != mount:
         raise DeployError(f"{repository} holds the ops of {', '.join(others)} for --mount {previous.get('mount')}: "
                           f"deploy with that --mount, or remove {repository / RECORD} and deploy every release "
                           f"again with --mount {mount}")

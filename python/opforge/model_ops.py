@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import model_config
-from .cases import camel, tf_op_name
+from .cases import camel, one_line, tf_op_name, tf_prefix
 
 BACKENDS = {  # config.pbtxt `platform` -> backend
     "onnxruntime_onnx": "onnxruntime", "pytorch_libtorch": "pytorch", "tensorflow_savedmodel": "tensorflow",
@@ -85,7 +85,7 @@ def in_namespace(op: str, framework: str | None, namespace: str) -> bool:
         return op.split("::")[0] == namespace
     if framework == "onnxruntime":
         return op.split(":")[0] == namespace
-    prefix = namespace[:1].upper() + namespace[1:]
+    prefix = tf_prefix(namespace)
     return op.startswith(prefix) and op[len(prefix):][:1].isupper()
 
 
@@ -105,7 +105,7 @@ def read_configs(repository: Path) -> tuple[list[Model], list[str]]:
             config = model_config.read(path)
         except Exception as e:  # text_format.ParseError
             errors.append(f"model {folder.name}: {path} does not parse as a Triton model config: "
-                          f"{(str(e).splitlines() or [repr(e)])[0]}")
+                          f"{one_line(e)}")
             continue
         models.append(Model(config.name or folder.name, folder, backend_of(config), config))
     return models, errors
@@ -164,9 +164,8 @@ def read_needs(model: Model, libraries: list[Library]) -> None:
             needs, how = reader[model.backend](f, [lib for lib in libraries
                                                    if lib.framework == FRAMEWORK_OF[model.backend]])
         except Exception as e:  # DecodeError, BadZipFile, OSError, ...: the server would fail this model
-            why = (str(e).strip().splitlines() or [""])[0]
             raise ModelReadError(f"model {model.name}: {f.relative_to(model.folder.parent)} cannot be read as a "
-                                 f"{model.backend} model ({type(e).__name__}{': ' + why if why else ''})") from None
+                                 f"{model.backend} model ({one_line(e)})") from None
         model.needs |= needs
         hows.append(how)
     model.how = hows[0]

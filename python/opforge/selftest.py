@@ -25,10 +25,11 @@ def find(folder: Path) -> tuple[Path | None, str]:
     if manifest.is_file():
         try:
             entry = json.loads(manifest.read_text()).get("selftest") or {}
-            built = entry.get("status") == "built" and entry.get("file")
         except (ValueError, AttributeError):
+            entry = None
+        if not isinstance(entry, dict):
             return None, f"{manifest} is not an opforge manifest: build the release folder again"
-        if not built:
+        if entry.get("status") != "built" or not entry.get("file"):
             return None, f"{folder} has no self-test: {entry.get('reason', 'the manifest lists none')}"
         if Path(entry["file"]).name != entry["file"]:  # the manifest names a file of its own folder, nothing else
             return None, f"{manifest} names a self-test outside its folder ({entry['file']!r}): build it again"
