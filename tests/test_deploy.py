@@ -182,6 +182,36 @@ def test_ops_of_other_libraries_are_left_to_them(repo):
     assert "contrib" not in str(record["namespaces"]["opforge"]["models"])
 
 
+def tf_graphdef_model(folder: Path, *ops: str) -> None:
+    """A TensorFlow graphdef model whose graph calls `ops` (unregistered
+    names: a GraphDef is a proto, TensorFlow only checks ops when it runs)."""
+    from tensorflow.core.framework import graph_pb2
+
+    graph = graph_pb2.GraphDef()
+    for i, op in enumerate(ops):
+        graph.node.add(name=f"n{i}", op=op)
+    (folder / "1").mkdir(parents=True)
+    (folder / "1" / "model.graphdef").write_bytes(graph.SerializeToString())
+    (folder / "config.pbtxt").write_text(f'name: "{folder.name}"\nplatform: "tensorflow_graphdef"\n')
+
+
+def test_a_tensorflow_op_named_like_the_namespace_is_not_claimed(repo, tmp_path):
+    # Namespace regex: RegexClip is ours, TensorFlow Text's RegexSplitWithOffsets is not.
+    regex = relabelled_release(tmp_path, "regex")
+    tf_graphdef_model(repo / "text", "RegexSplitWithOffsets")
+    tf_graphdef_model(repo / "both", "RegexClip", "RegexSplitWithOffsets")
+    text_config = (repo / "text" / "config.pbtxt").read_bytes()
+    proc = deploy(repo, "--mount", MOUNT, libs=regex)
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stdout.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 2 and all("RegexSplitWithOffsets" in n and "opforge check" in n for n in notes), proc.stdout
+    assert (repo / "text" / "config.pbtxt").read_bytes() == text_config
+    both = model_config.read(repo / "both" / "config.pbtxt")
+    assert list(both.model_operations.op_library_filename) == [f"{MOUNT}/libregex_tensorflow.so"]
+    models = json.loads((repo / "opforge-deploy.json").read_text())["namespaces"]["regex"]["models"]
+    assert "both" in models["tensorflow"] and "text" not in models["tensorflow"]
+
+
 def test_two_namespaces_share_one_repository_and_one_launch_file(repo, tmp_path):
     myops = relabelled_release(tmp_path, "myops")
     onnx_model(repo / "onnx_scale" / "1" / "model.onnx", domain="myops", op_type="Clip")

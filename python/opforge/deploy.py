@@ -68,6 +68,7 @@ class Plan:
     used: dict[str, list[str]] = field(default_factory=dict)  # framework -> models using it
     configs: dict[Path, str] = field(default_factory=dict)  # config.pbtxt -> new text (changed ones only)
     preload_tensorflow: bool = False
+    notes: list[str] = field(default_factory=list)  # for the user; nothing was refused for them
 
     def server_path(self, lib: Library) -> str:
         return f"{self.mount.rstrip('/')}/{lib.file.name}"
@@ -203,10 +204,18 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
     for model in p.models:
         fw = model_ops.FRAMEWORK_OF.get(model.backend)
         ours = {op for op in model.needs if model_ops.in_namespace(op, fw, namespace)}
-        if not ours:
-            continue
         lib = libraries.get(fw)
         missing = sorted(ours - (lib.provides if lib else frozenset()))
+        if missing and fw in ("tensorflow", "tensorrt"):
+            # <Prefix><Camel> is only a convention: other libraries' ops may share the prefix
+            # (namespace regex, TensorFlow Text's RegexSplitWithOffsets), so this is not a refusal.
+            p.notes.append(f"model {model.name} needs {', '.join(missing)}: named like {namespace}'s ops, but "
+                           f"{libs} does not provide {'them' if len(missing) > 1 else 'it'}. Unless another "
+                           "library does, the model fails to load (`opforge check` tells)")
+            ours -= set(missing)
+            missing = []
+        if not ours:
+            continue
         if missing:
             where = f"{libs}'s {fw} library" if lib else f"{libs} (it has no {fw} library)"
             raise DeployError(f"model {model.name} ({model.backend}) needs op {missing[0]}"
@@ -389,6 +398,8 @@ def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool
     for m in p.models:
         print(f"{m.name} ({m.backend}): "
               + (f"needs {', '.join(sorted(m.needs))}" if m.needs else "no custom ops") + f" [{m.how}]")
+    for note in p.notes:
+        print(f"note: {note}")
     print("\n".join(changes) if changes else "nothing to change: the repository is already deployed")
     print(f"start the server with: {p.repository / LAUNCH}")
     return 0

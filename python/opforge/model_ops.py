@@ -80,7 +80,8 @@ def op_names(framework: str, namespace: str, ops) -> set[str]:
 
 def in_namespace(op: str, framework: str | None, namespace: str) -> bool:
     """Whether an op name, as a framework names it, is one of `namespace`'s
-    (op_names' conventions)."""
+    (op_names' conventions). For TensorFlow and TensorRT that is a guess:
+    <Prefix><Camel> names are not reserved to one library."""
     if framework == "torch":
         return op.split("::")[0] == namespace
     if framework == "onnxruntime":
