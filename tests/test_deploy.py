@@ -4,12 +4,15 @@ second run or a missing op changes nothing."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -193,6 +196,27 @@ def tf_graphdef_model(folder: Path, *ops: str) -> None:
     (folder / "1").mkdir(parents=True)
     (folder / "1" / "model.graphdef").write_bytes(graph.SerializeToString())
     (folder / "config.pbtxt").write_text(f'name: "{folder.name}"\nplatform: "tensorflow_graphdef"\n')
+
+
+def test_deploys_into_one_repository_take_turns(repo):
+    held = os.open(repo, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another deploy into this repository holds it
+        proc = subprocess.Popen([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
+                                 "--libs", str(DIST), "--mount", MOUNT],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert select.select([proc.stderr], [], [], 120)[0], "deploy neither waited nor said so"
+            assert "waiting for another deploy" in proc.stderr.readline()
+            time.sleep(1)
+            assert proc.poll() is None and not (repo / "opforge-deploy.json").exists()
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+            out, err = proc.communicate(timeout=300)
+    finally:
+        os.close(held)
+    assert proc.returncode == 0, err
+    assert (repo / "opforge-deploy.json").is_file()
 
 
 def test_a_tensorflow_op_named_like_the_namespace_is_not_claimed(repo, tmp_path):

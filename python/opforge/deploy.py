@@ -24,10 +24,14 @@ repository, wire each model to them, and write the server's launch file.
   model that needs an op the release lacks, a library that does not match
   its manifest, a path the loader would split); a write that fails anyway
   undoes the ones before it. Either way the repository is left as it was.
+- Deploys into one repository take turns (a lock on its folder): each reads
+  the record the one before it wrote, so no namespace's share is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -385,10 +389,34 @@ def apply(p: Plan) -> list[str]:
     return changes
 
 
+@contextlib.contextmanager
+def _taking_turns(repository: Path):
+    """An exclusive flock on the repository folder itself (no lock file for
+    Triton to see), waited for with a line saying so. Where the file system
+    has no flock, the deploy goes on unlocked."""
+    try:
+        fd = os.open(repository, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield  # not a folder: plan says so
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"opforge deploy: waiting for another deploy into {repository}", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass
+        yield
+    finally:
+        os.close(fd)
+
+
 def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool) -> int:
     try:
-        p = plan(Path(repository), Path(libs), mount, preload_tensorflow)
-        changes = apply(p)
+        with _taking_turns(Path(repository)):
+            p = plan(Path(repository), Path(libs), mount, preload_tensorflow)
+            changes = apply(p)
     except DeployError as e:
         print(f"opforge deploy: {e}", file=sys.stderr)
         return 1
