@@ -54,3 +54,21 @@ def test_an_exchange_error_other_than_unsupported_is_raised(tmp_path):
         files._exchange(tmp_path / "gone", dest)
     assert e.value.errno == errno.ENOENT
     assert (dest / "manifest.json").read_text() == "old"
+
+
+def test_tree_sha256_covers_names_and_contents_but_not_caches(tmp_path):
+    (tmp_path / "op").mkdir()
+    (tmp_path / "op" / "op.h").write_text("spec")
+    (tmp_path / "ops.cmake").write_text("include(op/op.cmake)")
+    first = files.tree_sha256(tmp_path)
+    (tmp_path / "op" / "__pycache__").mkdir()
+    (tmp_path / "op" / "__pycache__" / "reference.pyc").write_bytes(b"\0")
+    (tmp_path / ".op.h.swp").write_text("editor")
+    assert files.tree_sha256(tmp_path) == first
+    (tmp_path / "op" / "op.h").write_text("spec2")
+    assert files.tree_sha256(tmp_path) != first
+    (tmp_path / "op" / "op.h").write_text("spec")
+    assert files.tree_sha256(tmp_path) == first
+    (tmp_path / "op" / "op.h").rename(tmp_path / "op" / "op2.h")
+    assert files.tree_sha256(tmp_path) != first
+    assert files.tree_sha256(tmp_path, only=("ops.cmake",)) != files.tree_sha256(tmp_path)

@@ -15,7 +15,7 @@ import pytest
 
 from opcases import REPO
 
-from opforge import elf
+from opforge import elf, files
 
 EXAMPLE = REPO / "examples" / "myops"
 
@@ -39,6 +39,7 @@ def test_user_ops_folder_outside_the_repo_builds(user_ops, tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["namespace"] == "myops" and manifest["ops"] == ["scale"]
+    assert manifest["sources"]["ops_sha256"] == files.tree_sha256(EXAMPLE)  # the ops built: a copy of the example
     (lib,) = manifest["libraries"]
     assert lib["status"] == "built" and lib["library"] == "libmyops_onnxruntime.so"
     checks = {c["check"]: c for c in lib["checks"]}

@@ -43,6 +43,16 @@ def test_the_folder_is_readable_by_the_servers_user(dist):
 
 @needs_dist
 @pytest.mark.parametrize("dist", DISTS, ids=lambda p: p.name)
+def test_the_folder_was_built_from_this_checkout(dist):
+    """Every other test here reads these files: they must be this checkout's build."""
+    from opforge.release_build import built_from
+
+    assert manifest(dist).get("sources") == built_from(REPO, OPS_DIR), \
+        f"{dist} was built from other sources than this checkout's: run `make {dist.name}`"
+
+
+@needs_dist
+@pytest.mark.parametrize("dist", DISTS, ids=lambda p: p.name)
 def test_manifest_matches_the_folder(dist):
     m = manifest(dist)
     release = releases.get_release(m["release"]["name"])

@@ -57,7 +57,8 @@ def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
     lines = [f"# opforge ops for Triton {r['name']} (server {r['server']})", "",
              f"Built by `opforge build --release {r['name']}` with the `{manifest['toolchain']}` toolchain. "
              "`manifest.json` records, per library, what it was built against, how exact that is, "
-             "every check that ran and its result, and the sha256.", "",
+             "every check that ran and its result, and the sha256; and what they were built from (`sources`: "
+             "opforge's version, sha256 of its build files and of the ops folder).", "",
              "## Deploy", "",
              f"1. Copy the libraries into the server's container, at `{deploy_dir}`:", "",
              "   ```sh",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -72,3 +73,25 @@ def replace_folder(new: Path, dest: Path, keep: Path) -> None:
     except BaseException:
         keep.rename(dest)
         raise
+
+
+def tree_sha256(folder: Path, only: tuple[str, ...] = ()) -> str:
+    """One sha256 for the files under `folder` (or, with `only`, under those
+    of its entries): each file's path relative to `folder` and its bytes, in
+    path order. Hidden entries and __pycache__ are left out: editors and
+    Python leave them, and they are not sources."""
+    folder = Path(folder)
+    tops = [folder / name for name in only] if only else [folder]
+    found = []
+    for top in tops:
+        candidates = [top] if top.is_file() else top.rglob("*")
+        for p in candidates:
+            rel = p.relative_to(folder)
+            if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+                found.append((rel.as_posix(), p))
+    digest = hashlib.sha256()
+    for rel, p in sorted(found):
+        data = p.read_bytes()
+        digest.update(f"{rel}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()

@@ -25,13 +25,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
+from . import __version__, artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
 from .deploy import SPLIT_BY_THE_SERVER
 from .release_checks import Check, abi_check, cuda_checks, expected_exports, system_checks
 from .toolchains import SDK
 
 FRAMEWORK_ORDER = ("onnxruntime", "tensorflow", "torch", "tensorrt")
 PACKAGE = Path(__file__).resolve().parent
+BUILD_FILES = ("CMakeLists.txt", "cpp")  # of the CMake project (default_source): all that compiles besides the ops
 
 
 class BuildFailed(RuntimeError):
@@ -126,6 +127,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             cells.append(cell)
         selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, cxx, console)
         manifest = _manifest(release, chosen, namespace, ops, cells, staging, host_cuda)
+        manifest["sources"] = built_from(source, ops)
         manifest["selftest"] = selftest
         console.table(manifest)
         failed = [c for c in cells if not c.ok]
@@ -409,6 +411,13 @@ def _kernels_check(fw, kernels: dict, lib: Path, version: str) -> Check:
         listed = "; ".join(f"{op}: {', '.join(m)}" for op, m in missing.items())
         return Check("kernels registered", False, f"{where}: missing {listed}")
     return Check("kernels registered", bool(kernels), f"{', '.join(want)} kernels for {', '.join(kernels)}, {where}")
+
+
+def built_from(source: Path, ops: Path) -> dict:
+    """What the libraries were compiled from, to tell a release folder of
+    other sources: opforge's version and build files, and the ops folder."""
+    return {"opforge": __version__, "build_files_sha256": files.tree_sha256(source, only=BUILD_FILES),
+            "ops_sha256": files.tree_sha256(ops)}
 
 
 def _sha256(path: Path) -> str:
