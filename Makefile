@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 ORT_COMPAT_VENV ?= .venvs/ort115
 
 # What the installed libraries are built from: a change re-runs `pip install .`.
-SOURCES := $(shell git ls-files CMakeLists.txt pyproject.toml cpp ops python 2>/dev/null)
+SOURCES := $(shell git ls-files --cached --others --exclude-standard CMakeLists.txt pyproject.toml cpp ops docker python 2>/dev/null)
 
 .PHONY: all build test test-asan fuzz clean matrix torch-cuda-venv
 RELEASES ?= 23.05 25.10

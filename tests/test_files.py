@@ -72,3 +72,18 @@ def test_tree_sha256_covers_names_and_contents_but_not_caches(tmp_path):
     (tmp_path / "op" / "op.h").rename(tmp_path / "op" / "op2.h")
     assert files.tree_sha256(tmp_path) != first
     assert files.tree_sha256(tmp_path, only=("ops.cmake",)) != files.tree_sha256(tmp_path)
+
+
+def test_tree_sha256_follows_links_as_a_compiler_does(tmp_path):
+    ops, elsewhere = tmp_path / "ops", tmp_path / "elsewhere" / "op2"
+    ops.mkdir()
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "op2.h").write_text("spec")
+    (ops / "op2").symlink_to(elsewhere)
+    (ops / "loop").symlink_to(ops)  # a link back up the tree ends
+    first = files.tree_sha256(ops)
+    (elsewhere / "op2.h").write_text("spec2")
+    assert files.tree_sha256(ops) != first
+    (ops / "gone.h").symlink_to(tmp_path / "nowhere.h")
+    with pytest.raises(OSError):
+        files.tree_sha256(ops)

@@ -47,7 +47,7 @@ def test_the_folder_was_built_from_this_checkout(dist):
     """Every other test here reads these files: they must be this checkout's build."""
     from opforge.release_build import built_from
 
-    assert manifest(dist).get("sources") == built_from(REPO, OPS_DIR), \
+    assert manifest(dist).get("sources") == built_from(REPO, OPS_DIR, REPO / "python" / "opforge"), \
         f"{dist} was built from other sources than this checkout's: run `make {dist.name}`"
 
 

@@ -167,6 +167,18 @@ def test_get_release_unknown_lists_releases(all_releases):
     assert all(name in message for name in all_releases)
 
 
+@pytest.mark.parametrize("typed", ["23.5", "2305", "23-05", "r23.5"])
+def test_a_release_typed_another_way_gets_a_suggestion(typed):
+    with pytest.raises(UnknownRelease, match=r"\(did you mean 23\.05\?\)"):
+        releases.get_release(typed)
+
+
+def test_no_suggestion_for_a_month_that_is_not_there():
+    with pytest.raises(UnknownRelease) as err:
+        releases.get_release("23.13")
+    assert "did you mean" not in str(err.value)
+
+
 def test_get_release_accepts_branch_names():
     assert releases.get_release("r23.05") is releases.get_release("23.05")
 

@@ -53,27 +53,41 @@ def write_deploy_files(folder: Path, manifest: dict, deploy_dir: str) -> None:
 
 
 def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
-    r = manifest["release"]
-    lines = [f"# opforge ops for Triton {r['name']} (server {r['server']})", "",
-             f"Built by `opforge build --release {r['name']}` with the `{manifest['toolchain']}` toolchain. "
-             "`manifest.json` records, per library, what it was built against, how exact that is, "
-             "every check that ran and its result, and the sha256; and what they were built from (`sources`: "
-             "opforge's version, sha256 of its build files and of the ops folder).", "",
-             "## Deploy", "",
-             f"1. Copy the libraries into the server's container, at `{deploy_dir}`:", "",
-             "   ```sh",
+    r, ns = manifest["release"], manifest["namespace"]
+    lines = [f"# {ns} ops for Triton {r['name']} (server {r['server']})", "",
+             f"Ops {', '.join(manifest['ops'])} of namespace `{ns}`, built by `opforge build --release {r['name']}` "
+             f"with the `{manifest['toolchain']}` toolchain. `manifest.json` records, per library, what it was built "
+             "against, how exact that is, every check that ran and its result, and the sha256; and what the folder "
+             "was built from (`sources`).", "",
+             "## Deploy into a model repository", "",
+             "`opforge deploy` copies the libraries the models need into the repository, adds `model_operations` "
+             "to their configs and writes the server's launch file; `opforge check` then predicts what the "
+             "server would fail on:", "", "```sh",
+             "opforge deploy --model-repository ./models --libs <this folder> --mount /models",
+             "opforge check --model-repository ./models --release " + r["name"], "```", "",
+             "## Or by hand, from this folder", "",
+             f"1. Mount or copy it into the server's container, at `{deploy_dir}`:", "", "   ```sh",
              f"   docker run ... -v $PWD:{deploy_dir}:ro nvcr.io/nvidia/tritonserver:{r['name']}-py3 ...",
              "   ```", ""]
+    step = 2
     if any(fw in built for fw in PRELOADED):
-        lines += ["2. Preload them (PyTorch, TensorRT): in the container, before "
-                  "`tritonserver`:", "", "   ```sh", f"   source {deploy_dir}/triton.env", "   tritonserver "
+        lines += [f"{step}. Preload the PyTorch and TensorRT libraries: in the container, before `tritonserver`:",
+                  "", "   ```sh", f"   source {deploy_dir}/triton.env", "   tritonserver "
                   "--model-repository=/models", "   ```", ""]
         if "tensorrt" in built:
             lines += [f"   TensorRT alternative: `tritonserver --backend-config=tensorrt,plugins="
                       f"{deploy_dir}/{built['tensorrt']}`.", ""]
+        step += 1
     for fw in PER_MODEL:
         if fw in built:
-            lines += [f"- {fw} models: add `model_operations.{fw}.pbtxt` to the model's `config.pbtxt`.", ""]
+            lines += [f"{step}. For each {fw} model using these ops: add `model_operations.{fw}.pbtxt` to its "
+                      "`config.pbtxt`.", ""]
+            step += 1
+    cuda = {c["cuda_toolkit"]["version"].split(".")[0] for c in manifest["libraries"] if c.get("cuda_toolkit")}
+    if cuda:
+        lines += [f"The libraries with CUDA kernels need `libcudart.so.{'/'.join(sorted(cuda))}` where they load: "
+                  "Triton's container has it; elsewhere, put a CUDA runtime of that major version on "
+                  "`LD_LIBRARY_PATH`.", ""]
     lines += ["## Libraries", "", "| framework | status | built against | match | device |", "|---|---|---|---|---|"]
     for c in manifest["libraries"]:
         lines.append(f"| {c['framework']} | {c['status']}{'' if c['status'] == 'built' else ': ' + c['reason']} "

@@ -322,8 +322,13 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
             for c in checks:
                 if c.passed is False:
                     report.problems.append(f"{lib.label}: {c.name} for Triton {release.name}: {c.detail}")
-    report.checked = [f"{len(server_wide)} server-wide libraries", f"{len(models)} models"]
+    report.checked = [_count(len(server_wide), "server-wide library", "server-wide libraries"),
+                      _count(len(models), "model", "models")]
     return report
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _clashes(libs: list[Lib], report: Report) -> None:
@@ -427,7 +432,8 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
     for n in report.notes:
         print(f"note: {n}", file=sys.stderr)
     if report.problems:
-        print(f"opforge check: {len(report.problems)} problem(s) ({', '.join(report.checked)})", file=sys.stderr)
+        print(f"opforge check: {_count(len(report.problems), 'problem', 'problems')} ({', '.join(report.checked)})",
+              file=sys.stderr)
         return 1
     unchecked = (f"; the op names of {len(report.unread)} libraries could not be read here, so they were not "
                  "checked (see the notes)" if report.unread else "")

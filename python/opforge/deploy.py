@@ -31,6 +31,7 @@ repository, wire each model to them, and write the server's launch file.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import fcntl
 import hashlib
 import json
@@ -95,6 +96,11 @@ class Plan:
 
 def _manifest(libs: Path) -> dict:
     path = libs / "manifest.json"
+    if not libs.exists():
+        raise DeployError(f"--libs {libs}: no such folder (give a release folder made by `opforge build`)")
+    if (libs / "ops.cmake").is_file():
+        raise DeployError(f"--libs {libs} is an ops folder: build it first (opforge build --ops {shlex.quote(str(libs))}"
+                          " --release YY.MM --out DIR) and give that DIR")
     if not path.is_file():
         raise DeployError(f"{libs} has no manifest.json: give a release folder made by `opforge build` "
                           "(e.g. dist/triton-23.05)")
@@ -111,9 +117,9 @@ def _manifest(libs: Path) -> dict:
     return manifest
 
 
-def release_libraries(libs: Path) -> tuple[str, dict[str, Library]]:
-    """The release's namespace and its built libraries, each checked against
-    the sha256 its manifest records."""
+def release_libraries(libs: Path) -> tuple[str, list[str], dict[str, Library]]:
+    """The release's namespace, its ops, and its built libraries, each
+    checked against the sha256 its manifest records."""
     manifest = _manifest(libs)
     out = {}
     for entry in manifest["libraries"]:
@@ -128,7 +134,7 @@ def release_libraries(libs: Path) -> tuple[str, dict[str, Library]]:
                               "release folder again, or build it again")
         out[entry["framework"]] = Library(entry["framework"], file, frozenset(
             model_ops.op_names(entry["framework"], manifest["namespace"], manifest["ops"])))
-    return manifest["namespace"], out
+    return manifest["namespace"], manifest["ops"], out
 
 
 def read_models(repository: Path, libraries: dict[str, Library]) -> list[Model]:
@@ -195,7 +201,7 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
         raise DeployError(f"--mount {mount}: give the absolute path at which the server sees the repository "
                           "(e.g. /models)")
     libs = Path(libs).resolve()
-    namespace, libraries = release_libraries(libs)
+    namespace, ops, libraries = release_libraries(libs)
     previous = previous_record(repository)
     mount = _normal_mount(mount or str(repository))
     others = sorted(set(previous.get("namespaces", {})) - {namespace})
@@ -207,24 +213,29 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
              previous, preload_tensorflow=preload_tensorflow)
     for model in p.models:
         fw = model_ops.FRAMEWORK_OF.get(model.backend)
-        ours = {op for op in model.needs if model_ops.in_namespace(op, fw, namespace)}
         lib = libraries.get(fw)
-        missing = sorted(ours - (lib.provides if lib else frozenset()))
-        if missing and fw in ("tensorflow", "tensorrt"):
-            # <Prefix><Camel> is only a convention: other libraries' ops may share the prefix
-            # (namespace regex, TensorFlow Text's RegexSplitWithOffsets), so this is not a refusal.
-            p.notes.append(f"model {model.name} needs {', '.join(missing)}: named like {namespace}'s ops, but "
-                           f"{libs} does not provide {'them' if len(missing) > 1 else 'it'}. Unless another "
-                           "library does, the model fails to load (`opforge check` tells)")
-            ours -= set(missing)
-            missing = []
+        release_ops = model_ops.op_names(fw, namespace, ops) if fw else set()
+        ours = {op for op in model.needs if model_ops.in_namespace(op, fw, namespace)}
+        if fw == "tensorflow" and ours - release_ops:
+            # <Prefix><Camel> is only a convention: another library's op may share the prefix (namespace
+            # regex, TensorFlow Text's RegexSplitWithOffsets). A name of no op of this release is not claimed.
+            foreign = sorted(ours - release_ops)
+            p.notes.append(f"model {model.name} needs {', '.join(foreign)}: named like {namespace}'s ops, but no "
+                           f"op of this release. Unless another library provides {'them' if len(foreign) > 1 else 'it'}, "
+                           "the model fails to load (`opforge check` tells)")
+            ours -= set(foreign)
+        p.notes += _elsewhere(model, fw, namespace, release_ops, deployed=set(previous.get("namespaces", {})))
         if not ours:
             continue
+        missing = sorted(ours - (lib.provides if lib else frozenset()))
         if missing:
             where = f"{libs}'s {fw} library" if lib else f"{libs} (it has no {fw} library)"
+            close = difflib.get_close_matches(missing[0], sorted(release_ops), n=1)
+            hint = f": did you mean {close[0]}?" if close and close[0] not in model.needs else \
+                f" (its {fw} ops: {', '.join(sorted(release_ops))})" if lib else ""
             raise DeployError(f"model {model.name} ({model.backend}) needs op {missing[0]}"
                               f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}, "
-                              f"which {where} does not provide")
+                              f"which {where} does not provide{hint}")
         p.used.setdefault(fw, []).append(model.name)
         if model.backend in PER_MODEL:
             if not model.has_config:
@@ -237,6 +248,20 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
     _check_server_paths(p)
     _check_writable(p)
     return p
+
+
+def _elsewhere(model: Model, fw: str | None, namespace: str, release_ops: set[str], deployed: set[str]) -> list[str]:
+    """Notes for ops this release has under another namespace, not deployed
+    here: a model made with the wrong ONNX domain or torch namespace is left
+    to other libraries, and fails to load unless one of them has the op."""
+    sep = {"onnxruntime": ":", "torch": "::"}.get(fw)
+    if sep is None:
+        return []
+    ours = {op.split(sep, 1)[1]: op for op in release_ops}
+    return [f"model {model.name} needs {op}, which is left to {op.split(sep, 1)[0]}'s library; this release has "
+            f"{ours[op.split(sep, 1)[1]]} (namespace {namespace})"
+            for op in sorted(model.needs) if sep in op and op.split(sep, 1)[1] in ours and op not in release_ops
+            and op.split(sep, 1)[0] not in deployed]
 
 
 def _check_server_paths(p: Plan) -> None:
@@ -392,24 +417,27 @@ def apply(p: Plan) -> list[str]:
 @contextlib.contextmanager
 def _taking_turns(repository: Path):
     """An exclusive flock on the repository folder itself (no lock file for
-    Triton to see), waited for with a line saying so. Where the file system
-    has no flock, the deploy goes on unlocked."""
+    Triton to see), waited for with a line saying so. flock is per machine:
+    deploys from two hosts into one network share do not see each other's.
+    Where the file system has no flock, the deploy says so and goes on."""
     try:
         fd = os.open(repository, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
-        yield  # not a folder: plan says so
-        return
+        fd = None  # not a folder: plan says so
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"opforge deploy: waiting for another deploy into {repository}", file=sys.stderr, flush=True)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            pass
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(f"opforge deploy: waiting for another deploy into {repository}", file=sys.stderr, flush=True)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as e:
+                print(f"opforge deploy: {repository} cannot be locked ({e.strerror or e}): a deploy into it "
+                      "at the same time could lose this one's changes", file=sys.stderr, flush=True)
         yield
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
 
 
 def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool) -> int:

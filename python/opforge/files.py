@@ -78,20 +78,32 @@ def replace_folder(new: Path, dest: Path, keep: Path) -> None:
 def tree_sha256(folder: Path, only: tuple[str, ...] = ()) -> str:
     """One sha256 for the files under `folder` (or, with `only`, under those
     of its entries): each file's path relative to `folder` and its bytes, in
-    path order. Hidden entries and __pycache__ are left out: editors and
-    Python leave them, and they are not sources."""
+    path order. Symbolic links are followed, as a compiler follows them.
+    Hidden entries and __pycache__ are left out: editors and Python leave
+    them, and they are not sources. A file or folder that cannot be read
+    raises OSError."""
     folder = Path(folder)
-    tops = [folder / name for name in only] if only else [folder]
     found = []
-    for top in tops:
-        candidates = [top] if top.is_file() else top.rglob("*")
-        for p in candidates:
-            rel = p.relative_to(folder)
-            if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
-                found.append((rel.as_posix(), p))
+
+    def raise_it(error: OSError):
+        raise error
+
+    for top in [folder / name for name in only] if only else [folder]:
+        if top.is_file():
+            found.append(top)
+            continue
+        seen = set()
+        for root, dirs, names in os.walk(top, followlinks=True, onerror=raise_it):
+            st = os.stat(root)
+            if (st.st_dev, st.st_ino) in seen:  # a link back up the tree
+                dirs.clear()
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            found += [Path(root) / n for n in names if not n.startswith(".")]
     digest = hashlib.sha256()
-    for rel, p in sorted(found):
+    for p in sorted(found, key=lambda p: os.fsencode(p.relative_to(folder))):
         data = p.read_bytes()
-        digest.update(f"{rel}\0{len(data)}\0".encode())
+        digest.update(os.fsencode(p.relative_to(folder)) + f"\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()

@@ -32,7 +32,7 @@ from .toolchains import SDK
 
 FRAMEWORK_ORDER = ("onnxruntime", "tensorflow", "torch", "tensorrt")
 PACKAGE = Path(__file__).resolve().parent
-BUILD_FILES = ("CMakeLists.txt", "cpp")  # of the CMake project (default_source): all that compiles besides the ops
+BUILD_FILES = ("CMakeLists.txt", "cpp", "docker")  # of the CMake project (default_source), and the container recipes
 
 
 class BuildFailed(RuntimeError):
@@ -75,6 +75,11 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     source = Path(source or default_source()).resolve()
     ops = Path(ops).resolve() if ops else source / "ops"
     ops_folder.check(ops)  # one line per problem, before anything is built (a ValueError)
+    try:
+        sources = built_from(source, ops)  # before the build: an edit made during it then shows
+    except OSError as e:
+        raise ValueError(f"{e.filename or ops}: cannot be read ({e.strerror or e}); the manifest records a "
+                         "sha256 of every source") from None
     namespace = namespace or ("opforge" if ops == (source / "ops").resolve() else ops_folder.default_namespace(ops))
     problem = ops_folder.namespace_problem(namespace)
     if problem:
@@ -127,7 +132,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             cells.append(cell)
         selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, cxx, console)
         manifest = _manifest(release, chosen, namespace, ops, cells, staging, host_cuda)
-        manifest["sources"] = built_from(source, ops)
+        manifest["sources"] = sources
         manifest["selftest"] = selftest
         console.table(manifest)
         failed = [c for c in cells if not c.ok]
@@ -413,11 +418,13 @@ def _kernels_check(fw, kernels: dict, lib: Path, version: str) -> Check:
     return Check("kernels registered", bool(kernels), f"{', '.join(want)} kernels for {', '.join(kernels)}, {where}")
 
 
-def built_from(source: Path, ops: Path) -> dict:
-    """What the libraries were compiled from, to tell a release folder of
-    other sources: opforge's version and build files, and the ops folder."""
-    return {"opforge": __version__, "build_files_sha256": files.tree_sha256(source, only=BUILD_FILES),
-            "ops_sha256": files.tree_sha256(ops)}
+def built_from(source: Path, ops: Path, package: Path = PACKAGE) -> dict:
+    """What a release folder was made from, to tell one of other sources:
+    opforge (its version, and its Python modules and release matrix, which
+    choose the toolchains and run the checks), the CMake project, the ops."""
+    modules = tuple(sorted(p.name for p in package.iterdir() if p.suffix == ".py" or p.name == "releases.toml"))
+    return {"opforge": __version__, "opforge_sha256": files.tree_sha256(package, only=modules),
+            "build_files_sha256": files.tree_sha256(source, only=BUILD_FILES), "ops_sha256": files.tree_sha256(ops)}
 
 
 def _sha256(path: Path) -> str:

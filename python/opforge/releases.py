@@ -11,6 +11,7 @@ releases.toml.
 from __future__ import annotations
 
 import functools
+import re
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,11 +53,19 @@ class UnknownRelease(KeyError):
     def __init__(self, name: str, known: Iterable[str]):
         self.name = name
         self.known = tuple(known)
-        super().__init__(
-            f"unknown Triton release {name!r}; known releases: {', '.join(self.known)}")
+        guess = _nearest_release(name, self.known)
+        super().__init__(f"unknown Triton release {name!r}{f' (did you mean {guess}?)' if guess else ''}; "
+                         f"known releases: {', '.join(self.known)}")
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return self.args[0]
+
+
+def _nearest_release(name: str, known: tuple[str, ...]) -> str | None:
+    """23.5 -> 23.05, 2305 -> 23.05, 23-05 -> 23.05: releases are YY.MM."""
+    m = re.fullmatch(r"[rR]?(\d{2})\D?(\d{1,2})", name.strip())
+    guess = m and f"{m[1]}.{int(m[2]):02d}"
+    return guess if guess in known else None
 
 
 @dataclass(frozen=True)
