@@ -83,6 +83,14 @@ def test_broken_ops_folder(case, tmp_path, out):
     assert_untouched(out)
 
 
+def test_an_op_folder_given_as_the_ops_folder_says_to_give_its_parent(tmp_path, out):
+    ops = broken(tmp_path, lambda d: None)
+    proc = opforge_build(*BUILD, "--ops", str(ops / "scale"), "--out", str(out))
+    assert proc.returncode == 2
+    assert last_line(proc) == f"opforge build: {ops / 'scale'} is an op's folder: give the ops folder that holds it ({ops})"
+    assert_untouched(out)
+
+
 def test_unknown_release_and_sdk_that_is_not_one(tmp_path, out):
     proc = opforge_build("--release", "99.99", "--out", str(out))
     assert proc.returncode == 2 and "known releases" in last_line(proc)

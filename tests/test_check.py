@@ -147,6 +147,10 @@ def test_release_rules(tmp_path):
 def test_bad_arguments():
     assert check().returncode == 2
     assert check("--launch", "/no/such/file").returncode == 2
+    proc = check("--model-repository", "/etc/hostname")
+    assert proc.returncode == 2 and "--model-repository /etc/hostname: not a folder" in proc.stderr
+    proc = check("--model-repository", "/no/such/folder")
+    assert proc.returncode == 2 and "no such folder" in proc.stderr
     assert check("--release", "99.99", "/bin/true").returncode == 2
 
 

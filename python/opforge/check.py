@@ -418,7 +418,8 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
         return 2
     for given, what, kind in ((launch, "--launch", Path.is_file), (repository, "--model-repository", Path.is_dir)):
         if given and not kind(Path(given)):
-            print(f"opforge check: {what} {given}: no such {'file' if kind is Path.is_file else 'folder'}",
+            wanted = "file" if kind is Path.is_file else "folder"
+            print(f"opforge check: {what} {given}: {'not a ' if Path(given).exists() else 'no such '}{wanted}",
                   file=sys.stderr)
             return 2
     try:

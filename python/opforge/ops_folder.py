@@ -87,6 +87,8 @@ def _op_call(op_cmake: Path) -> dict[str, list[str]]:
 def check(ops: Path) -> list[str]:
     """The op names, in ops.cmake's order; raises OpsFolderError on the first problem."""
     listing = ops / "ops.cmake"
+    if not listing.is_file() and (ops / "op.cmake").is_file():
+        raise OpsFolderError(f"{ops} is an op's folder: give the ops folder that holds it ({ops.parent})")
     if not listing.is_file():
         raise OpsFolderError(f"{ops} has no ops.cmake: an ops folder lists its op folders there (see README, "
                              "or start one with `opforge new NAME --ops DIR`)")
