@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import library, require_framework
-from model_repository import copy_repository, deployed_repository
+from model_repository import DIST, copy_repository, deployed_repository
 
 from opforge import model_config
 
@@ -142,6 +142,14 @@ def test_release_rules(tmp_path):
                             f"-L{tmp_path}", "-l:libcudart.so.13")
     lines = problems(check(other_cuda, "--release", "23.05"))
     assert any("CUDA runtime" in line and "libcudart.so.[13]" in line for line in lines), lines
+
+
+def test_a_release_folder_checked_for_another_release_says_which_it_was_built_for():
+    if not (DIST / "manifest.json").is_file():
+        pytest.skip(f"no {DIST}: run `make triton-23.05` first")
+    lines = problems(check(DIST / "libopforge_onnxruntime.so", "--release", "22.12"))
+    assert lines and all(line.endswith("(it was built for Triton 23.05: deploy a build of --release 22.12)")
+                         for line in lines), lines
 
 
 def test_bad_arguments():

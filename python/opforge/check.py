@@ -45,6 +45,7 @@ class Lib:
     names: set[str] = field(default_factory=set)  # torch: namespaces; TF, TRT: op/plugin names
     ops: set[str] = field(default_factory=set)  # op names as models need them (model_ops conventions)
     loaded: str = ""  # why the names could not be read, when they could not
+    built_for: str = ""  # the Triton release its opforge manifest names, if any
 
     @property
     def label(self) -> str:
@@ -116,6 +117,8 @@ def describe(path: Path) -> Lib:
     if manifest is not None and lib.framework in ("torch", "tensorflow", "onnxruntime", "tensorrt"):
         lib.ops = model_ops.op_names(lib.framework, manifest["namespace"], manifest["ops"])
         lib.names = {manifest["namespace"]} if lib.framework == "torch" else set(lib.ops)
+        release = manifest.get("release")
+        lib.built_for = release.get("name", "") if isinstance(release, dict) else ""
         return lib
     if lib.framework == "torch":
         names, lib.loaded = _child(_TORCH_NAMES, str(path))
@@ -321,7 +324,10 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                                          if lib.framework == "torch" else [])
             for c in checks:
                 if c.passed is False:
-                    report.problems.append(f"{lib.label}: {c.name} for Triton {release.name}: {c.detail}")
+                    other = lib.built_for and lib.built_for != release.name
+                    report.problems.append(f"{lib.label}: {c.name} for Triton {release.name}: {c.detail}" + (
+                        f" (it was built for Triton {lib.built_for}: deploy a build of --release {release.name})"
+                        if other else ""))
     report.checked = [_count(len(server_wide), "server-wide library", "server-wide libraries"),
                       _count(len(models), "model", "models")]
     return report
