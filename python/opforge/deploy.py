@@ -43,6 +43,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from google.protobuf import text_format
+
 from . import files, model_config, model_ops
 from ._library import FRAMEWORKS
 from .model_ops import Library, Model
@@ -295,6 +297,16 @@ def _with_model_operations(model: Model, path: str, file_name: str) -> str | Non
     config.CopyFrom(model.config)
     del config.model_operations.op_library_filename[:]
     config.model_operations.op_library_filename.extend(wanted)
+    if not model.config.HasField("model_operations"):
+        # The author's text (comments, field order, layout) is kept where appending the field gives
+        # exactly this config: a config without model_operations, as most are before a first deploy.
+        try:
+            text = model.config_path.read_text()
+            kept = text + ("\n" if text and not text.endswith("\n") else "") + model_config.model_operations(wanted)
+            if model_config.parse(kept) == config:
+                return kept
+        except (OSError, text_format.ParseError):
+            pass
     return model_config.to_text(config)
 
 
