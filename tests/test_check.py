@@ -148,8 +148,8 @@ def test_a_release_folder_checked_for_another_release_says_which_it_was_built_fo
     if not (DIST / "manifest.json").is_file():
         pytest.skip(f"no {DIST}: run `make triton-23.05` first")
     lines = problems(check(DIST / "libopforge_onnxruntime.so", "--release", "22.12"))
-    assert lines and all(line.endswith("(it was built for Triton 23.05: deploy a build of --release 22.12)")
-                         for line in lines), lines
+    hinted = [line for line in lines if line.endswith("(it was built for Triton 23.05: deploy a build of --release 22.12)")]
+    assert lines and hinted == lines[:1], lines  # said once, on its first problem
 
 
 def test_bad_arguments():

@@ -102,18 +102,19 @@ def test_second_run_changes_nothing(repo):
 
 def test_a_config_keeps_its_comments_and_layout_when_the_field_is_added(repo):
     config = repo / "onnx_clip" / "config.pbtxt"
-    text = "# served by the ranking team\n" + config.read_text() + "# no newline at the end"
-    config.write_text(text)
+    text = ("# served by the ranking team\n" + config.read_text() + "# no newline at the end").replace("\n", "\r\n")
+    config.write_bytes(text.encode())
     assert deploy(repo, "--mount", MOUNT).returncode == 0
-    written = config.read_text()
-    assert written.startswith(text + "\n")  # the author's text as it was, the field after it
+    written = config.read_bytes().decode()
+    assert written.startswith(text + "\r\n")  # the author's text as it was (CRLF too), the field after it
+    assert "\n" not in written.replace("\r\n", "")
     assert list(model_config.read(config).model_operations.op_library_filename) == [
         f"{MOUNT}/libopforge_onnxruntime.so"]
     # With the field there, a new mount rewrites the config from the proto: comments go, the backup has them.
     assert deploy(repo, "--mount", "/elsewhere").returncode == 0
     assert list(model_config.read(config).model_operations.op_library_filename) == [
         "/elsewhere/libopforge_onnxruntime.so"]
-    assert (repo / "onnx_clip" / "config.pbtxt.opforge-backup").read_text() == text
+    assert (repo / "onnx_clip" / "config.pbtxt.opforge-backup").read_bytes() == text.encode()
 
 
 def test_new_mount_replaces_the_old_path_rather_than_adding_a_second_copy(repo):

@@ -192,3 +192,24 @@ def test_release_selftest_runs_or_says_there_is_no_gpu(dist):
         assert proc.returncode == 0, proc.stdout[-5000:]
     else:
         assert proc.returncode == 2 and "no CUDA device" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_folder_readme_orders_its_steps_and_names_what_was_built(tmp_path):
+    """Configs are edited before the server starts; only built libraries are named."""
+    from opforge import artifacts
+
+    toolkit = {"version": "12.4", "root": "/x", "source": "test"}
+    manifest = {"release": {"name": "23.05", "server": "2.34.0"}, "namespace": "teamops", "ops": ["soft_sign"],
+                "toolchain": "pip", "libraries": [
+                    {"framework": "torch", "status": "built", "library": "libteamops_torch.so",
+                     "cuda_toolkit": toolkit},
+                    {"framework": "onnxruntime", "status": "built", "library": "libteamops_onnxruntime.so",
+                     "cuda_toolkit": toolkit},
+                    {"framework": "tensorrt", "status": "not built", "reason": "no headers"}]}
+    artifacts.write_deploy_files(tmp_path, manifest, "/opt/opforge")
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.startswith("# teamops ops for Triton 23.05")
+    assert "opforge deploy --model-repository" in readme
+    configs, preload = readme.index("2. For each onnxruntime model"), readme.index("3. Preload the PyTorch library")
+    assert configs < preload and "TensorRT" not in readme[preload:readme.index("## Libraries")]
+    assert "`libcudart.so.12`" in readme

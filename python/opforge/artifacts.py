@@ -70,19 +70,20 @@ def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
              f"   docker run ... -v $PWD:{deploy_dir}:ro nvcr.io/nvidia/tritonserver:{r['name']}-py3 ...",
              "   ```", ""]
     step = 2
-    if any(fw in built for fw in PRELOADED):
-        lines += [f"{step}. Preload the PyTorch and TensorRT libraries: in the container, before `tritonserver`:",
-                  "", "   ```sh", f"   source {deploy_dir}/triton.env", "   tritonserver "
-                  "--model-repository=/models", "   ```", ""]
-        if "tensorrt" in built:
-            lines += [f"   TensorRT alternative: `tritonserver --backend-config=tensorrt,plugins="
-                      f"{deploy_dir}/{built['tensorrt']}`.", ""]
-        step += 1
     for fw in PER_MODEL:
         if fw in built:
             lines += [f"{step}. For each {fw} model using these ops: add `model_operations.{fw}.pbtxt` to its "
                       "`config.pbtxt`.", ""]
             step += 1
+    preloaded = [fw for fw in PRELOADED if fw in built]
+    if preloaded:
+        names = " and ".join({"torch": "PyTorch", "tensorrt": "TensorRT"}.get(fw, fw) for fw in preloaded)
+        lines += [f"{step}. Preload the {names} {'libraries' if len(preloaded) > 1 else 'library'}: in the "
+                  "container, start the server with:", "", "   ```sh", f"   source {deploy_dir}/triton.env",
+                  "   tritonserver --model-repository=/models", "   ```", ""]
+        if "tensorrt" in built:
+            lines += [f"   TensorRT alternative: `tritonserver --backend-config=tensorrt,plugins="
+                      f"{deploy_dir}/{built['tensorrt']}`.", ""]
     cuda = {c["cuda_toolkit"]["version"].split(".")[0] for c in manifest["libraries"] if c.get("cuda_toolkit")}
     if cuda:
         lines += [f"The libraries with CUDA kernels need `libcudart.so.{'/'.join(sorted(cuda))}` where they load: "

@@ -322,12 +322,13 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
         for lib in {lib.path: lib for lib in [*server_wide, *[x for _, ls in models for x in ls]]}.values():
             checks = system_checks(lib.path, release) + ([abi_check(lib.path, release)]
                                                          if lib.framework == "torch" else [])
+            hint = lib.built_for and lib.built_for != release.name
             for c in checks:
                 if c.passed is False:
-                    other = lib.built_for and lib.built_for != release.name
                     report.problems.append(f"{lib.label}: {c.name} for Triton {release.name}: {c.detail}" + (
                         f" (it was built for Triton {lib.built_for}: deploy a build of --release {release.name})"
-                        if other else ""))
+                        if hint else ""))
+                    hint = False  # once per library
     report.checked = [_count(len(server_wide), "server-wide library", "server-wide libraries"),
                       _count(len(models), "model", "models")]
     return report
@@ -442,7 +443,7 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
         print(f"opforge check: {_count(len(report.problems), 'problem', 'problems')} ({', '.join(report.checked)})",
               file=sys.stderr)
         return 1
-    unchecked = (f"; the op names of {len(report.unread)} libraries could not be read here, so they were not "
+    unchecked = (f"; the op names of {_count(len(report.unread), 'library', 'libraries')} could not be read here, so they were not "
                  "checked (see the notes)" if report.unread else "")
     print(f"no problems ({', '.join(report.checked)}){unchecked}")
     return 0

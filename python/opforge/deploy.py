@@ -232,7 +232,7 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
         missing = sorted(ours - (lib.provides if lib else frozenset()))
         if missing:
             where = f"{libs}'s {fw} library" if lib else f"{libs} (it has no {fw} library)"
-            close = difflib.get_close_matches(missing[0], sorted(release_ops), n=1)
+            close = difflib.get_close_matches(missing[0], sorted(release_ops), n=1) if lib else []
             hint = f": did you mean {close[0]}?" if close and close[0] not in model.needs else \
                 f" (its {fw} ops: {', '.join(sorted(release_ops))})" if lib else ""
             raise DeployError(f"model {model.name} ({model.backend}) needs op {missing[0]}"
@@ -301,8 +301,11 @@ def _with_model_operations(model: Model, path: str, file_name: str) -> str | Non
         # The author's text (comments, field order, layout) is kept where appending the field gives
         # exactly this config: a config without model_operations, as most are before a first deploy.
         try:
-            text = model.config_path.read_text()
-            kept = text + ("\n" if text and not text.endswith("\n") else "") + model_config.model_operations(wanted)
+            with open(model.config_path, newline="") as f:  # its own line endings (CRLF stays CRLF)
+                text = f.read()
+            eol = "\r\n" if "\r\n" in text else "\n"
+            kept = text + (eol if text and not text.endswith("\n") else "") + \
+                model_config.model_operations(wanted).replace("\n", eol)
             if model_config.parse(kept) == config:
                 return kept
         except (OSError, text_format.ParseError):

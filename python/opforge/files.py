@@ -8,6 +8,7 @@ import ctypes
 import errno
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -78,10 +79,11 @@ def replace_folder(new: Path, dest: Path, keep: Path) -> None:
 def tree_sha256(folder: Path, only: tuple[str, ...] = ()) -> str:
     """One sha256 for the files under `folder` (or, with `only`, under those
     of its entries): each file's path relative to `folder` and its bytes, in
-    path order. Symbolic links are followed, as a compiler follows them.
-    Hidden entries and __pycache__ are left out: editors and Python leave
-    them, and they are not sources. A file or folder that cannot be read
-    raises OSError."""
+    path order. Symbolic links are followed, as a compiler follows them; a
+    dangling one counts by its target's name. Hidden entries, __pycache__
+    and what is neither a file nor a folder (a pipe, a socket) are left out:
+    they are not sources. A file or folder that cannot be read raises
+    OSError."""
     folder = Path(folder)
     found = []
 
@@ -89,21 +91,24 @@ def tree_sha256(folder: Path, only: tuple[str, ...] = ()) -> str:
         raise error
 
     for top in [folder / name for name in only] if only else [folder]:
-        if top.is_file():
+        if not top.is_dir():
             found.append(top)
             continue
-        seen = set()
         for root, dirs, names in os.walk(top, followlinks=True, onerror=raise_it):
-            st = os.stat(root)
-            if (st.st_dev, st.st_ino) in seen:  # a link back up the tree
-                dirs.clear()
+            parts = Path(root).relative_to(top).parts
+            if os.path.realpath(root) in {os.path.realpath(top.joinpath(*parts[:i])) for i in range(len(parts))}:
+                dirs.clear()  # a link back up the tree
                 continue
-            seen.add((st.st_dev, st.st_ino))
             dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
             found += [Path(root) / n for n in names if not n.startswith(".")]
     digest = hashlib.sha256()
     for p in sorted(found, key=lambda p: os.fsencode(p.relative_to(folder))):
-        data = p.read_bytes()
+        if p.is_symlink() and not p.exists():
+            data = b"-> " + os.fsencode(os.readlink(p))
+        elif stat.S_ISREG(os.stat(p).st_mode):
+            data = p.read_bytes()
+        else:
+            continue
         digest.update(os.fsencode(p.relative_to(folder)) + f"\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
