@@ -218,7 +218,7 @@ def test_a_library_that_does_not_load_here_is_reported_unchecked(tmp_path):
     proc = check(copy)
     if "op names not read" not in proc.stderr:
         pytest.skip("the 23.05 torch library loads into this torch: nothing is left unchecked")
-    assert proc.returncode == 0 and "the op names of 1 libraries could not be read" in proc.stdout, \
+    assert proc.returncode == 0 and "the op names of 1 library could not be read" in proc.stdout, \
         proc.stdout + proc.stderr
 
 
