@@ -167,7 +167,8 @@ def test_get_release_unknown_lists_releases(all_releases):
     assert all(name in message for name in all_releases)
 
 
-@pytest.mark.parametrize("typed", ["23.5", "2305", "23-05", "r23.5"])
+@pytest.mark.parametrize("typed", ["23.5", "2305", "23-05", "r23.5", "2023.05", "v23.05", "23.05-py3",
+                                   "nvcr.io/nvidia/tritonserver:23.05-py3"])
 def test_a_release_typed_another_way_gets_a_suggestion(typed):
     with pytest.raises(UnknownRelease, match=r"\(did you mean 23\.05\?\)"):
         releases.get_release(typed)

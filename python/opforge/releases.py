@@ -62,8 +62,8 @@ class UnknownRelease(KeyError):
 
 
 def _nearest_release(name: str, known: tuple[str, ...]) -> str | None:
-    """23.5 -> 23.05, 2305 -> 23.05, 23-05 -> 23.05: releases are YY.MM."""
-    m = re.fullmatch(r"[rR]?(\d{2})\D?(\d{1,2})", name.strip())
+    """23.5, 2305, 23-05, 2023.05, v23.05 and an image tag's 23.05-py3 -> 23.05: releases are YY.MM."""
+    m = re.fullmatch(r"(?:.*:)?[rRvV]?(?:20)?(\d{2})\D?(\d{1,2})(?:-[\w.-]*)?", name.strip())
     guess = m and f"{m[1]}.{int(m[2]):02d}"
     return guess if guess in known else None
 
