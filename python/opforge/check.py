@@ -443,8 +443,8 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
         print(f"opforge check: {_count(len(report.problems), 'problem', 'problems')} ({', '.join(report.checked)})",
               file=sys.stderr)
         return 1
-    unchecked = (f"; the op names of {_count(len(report.unread), 'library', 'libraries')} could not be read here, so they were not "
-                 "checked (see the notes)" if report.unread else "")
+    unchecked = (f"; the op names of {_count(len(report.unread), 'library', 'libraries')} could not be read here, "
+                 "so they were not checked (see the notes)" if report.unread else "")
     print(f"no problems ({', '.join(report.checked)}){unchecked}")
     return 0
 

@@ -47,7 +47,7 @@ from google.protobuf import text_format
 
 from . import files, model_config, model_ops
 from ._library import FRAMEWORKS
-from .model_ops import Library, Model
+from .model_ops import Library, Model, split_name
 
 LAUNCH = "opforge-tritonserver.sh"  # files at the repository's root: Triton ignores files there
 RECORD = "opforge-deploy.json"
@@ -101,8 +101,8 @@ def _manifest(libs: Path) -> dict:
     if not libs.exists():
         raise DeployError(f"--libs {libs}: no such folder (give a release folder made by `opforge build`)")
     if (libs / "ops.cmake").is_file():
-        raise DeployError(f"--libs {libs} is an ops folder: build it first (opforge build --ops {shlex.quote(str(libs))}"
-                          " --release YY.MM --out DIR) and give that DIR")
+        raise DeployError(f"--libs {libs} is an ops folder: build it first (opforge build --ops "
+                          f"{shlex.quote(str(libs))} --release YY.MM --out DIR) and give that DIR")
     if not path.is_file():
         raise DeployError(f"{libs} has no manifest.json: give a release folder made by `opforge build` "
                           "(e.g. dist/triton-23.05)")
@@ -213,20 +213,22 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
                           f"again with --mount {mount}")
     p = Plan(repository, mount, namespace, libs / "manifest.json", libraries, read_models(repository, libraries),
              previous, preload_tensorflow=preload_tensorflow)
+    names = {fw: model_ops.op_names(fw, namespace, ops) for fw in set(model_ops.FRAMEWORK_OF.values())}
+    deployed = set(previous.get("namespaces", {}))
     for model in p.models:
         fw = model_ops.FRAMEWORK_OF.get(model.backend)
         lib = libraries.get(fw)
-        release_ops = model_ops.op_names(fw, namespace, ops) if fw else set()
+        release_ops = names.get(fw, set())
         ours = {op for op in model.needs if model_ops.in_namespace(op, fw, namespace)}
         if fw == "tensorflow" and ours - release_ops:
             # <Prefix><Camel> is only a convention: another library's op may share the prefix (namespace
             # regex, TensorFlow Text's RegexSplitWithOffsets). A name of no op of this release is not claimed.
             foreign = sorted(ours - release_ops)
             p.notes.append(f"model {model.name} needs {', '.join(foreign)}: named like {namespace}'s ops, but no "
-                           f"op of this release. Unless another library provides {'them' if len(foreign) > 1 else 'it'}, "
-                           "the model fails to load (`opforge check` tells)")
+                           f"op of this release. Unless another library provides "
+                           f"{'them' if len(foreign) > 1 else 'it'}, the model fails to load (`opforge check` tells)")
             ours -= set(foreign)
-        p.notes += _elsewhere(model, fw, namespace, release_ops, deployed=set(previous.get("namespaces", {})))
+        p.notes += _elsewhere(model, fw, namespace, release_ops, deployed)
         if not ours:
             continue
         missing = sorted(ours - (lib.provides if lib else frozenset()))
@@ -256,14 +258,14 @@ def _elsewhere(model: Model, fw: str | None, namespace: str, release_ops: set[st
     """Notes for ops this release has under another namespace, not deployed
     here: a model made with the wrong ONNX domain or torch namespace is left
     to other libraries, and fails to load unless one of them has the op."""
-    sep = {"onnxruntime": ":", "torch": "::"}.get(fw)
-    if sep is None:
-        return []
-    ours = {op.split(sep, 1)[1]: op for op in release_ops}
-    return [f"model {model.name} needs {op}, which is left to {op.split(sep, 1)[0]}'s library; this release has "
-            f"{ours[op.split(sep, 1)[1]]} (namespace {namespace})"
-            for op in sorted(model.needs) if sep in op and op.split(sep, 1)[1] in ours and op not in release_ops
-            and op.split(sep, 1)[0] not in deployed]
+    ours = {split_name(op, fw)[1]: op for op in release_ops if split_name(op, fw)}
+    notes = []
+    for op in sorted(model.needs - release_ops):
+        other, name = split_name(op, fw) or ("", "")
+        if name in ours and other not in deployed:
+            notes.append(f"model {model.name} needs {op}, which is left to {other}'s library; this release has "
+                         f"{ours[name]} (namespace {namespace})")
+    return notes
 
 
 def _check_server_paths(p: Plan) -> None:

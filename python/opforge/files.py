@@ -105,6 +105,8 @@ def tree_sha256(folder: Path, only: tuple[str, ...] = ()) -> str:
     for p in sorted(found, key=lambda p: os.fsencode(p.relative_to(folder))):
         if p.is_symlink() and not p.exists():
             data = b"-> " + os.fsencode(os.readlink(p))
+        elif not p.exists():  # an `only` entry this tree does not have
+            continue
         elif stat.S_ISREG(os.stat(p).st_mode):
             data = p.read_bytes()
         else:

@@ -70,22 +70,30 @@ class Model:
         return self.folder / "config.pbtxt"
 
 
+# Frameworks whose op names are "<namespace><separator><op>": torch::clip, ONNX's domain:Clip.
+QUALIFIED = {"torch": "::", "onnxruntime": ":"}
+
+
 def op_names(framework: str, namespace: str, ops) -> set[str]:
     """The names a framework knows opforge's ops by."""
-    return {"torch": {f"{namespace}::{op}" for op in ops},
-            "onnxruntime": {f"{namespace}:{camel(op)}" for op in ops},
-            "tensorflow": {tf_op_name(namespace, op) for op in ops},
-            "tensorrt": {tf_op_name(namespace, op) for op in ops}}[framework]
+    if framework in QUALIFIED:
+        return {f"{namespace}{QUALIFIED[framework]}{camel(op) if framework == 'onnxruntime' else op}" for op in ops}
+    return {tf_op_name(namespace, op) for op in ops}
+
+
+def split_name(op: str, framework: str | None) -> tuple[str, str] | None:
+    """(namespace, op) of a qualified name (QUALIFIED); None for other frameworks or names."""
+    sep = QUALIFIED.get(framework)
+    namespace, found, name = op.partition(sep) if sep else ("", "", "")
+    return (namespace, name) if found else None
 
 
 def in_namespace(op: str, framework: str | None, namespace: str) -> bool:
     """Whether an op name, as a framework names it, is one of `namespace`'s
     (op_names' conventions). For TensorFlow and TensorRT that is a guess:
     <Prefix><Camel> names are not reserved to one library."""
-    if framework == "torch":
-        return op.split("::")[0] == namespace
-    if framework == "onnxruntime":
-        return op.split(":")[0] == namespace
+    if framework in QUALIFIED:
+        return (split_name(op, framework) or ("",))[0] == namespace
     prefix = tf_prefix(namespace)
     return op.startswith(prefix) and op[len(prefix):][:1].isupper()
 
