@@ -114,3 +114,19 @@ def test_cpu_only_on_request(tmp_path):
     checks = {c["check"]: c for c in lib["checks"]}
     assert lib["device"].startswith("CPU-only") and checks["CUDA kernels"]["result"] == "not run"
     assert not [n for n in elf.read(out / lib["library"]).needed if "cudart" in n]
+
+
+def test_release_folders_inside_the_ops_folder_are_not_sources(user_ops):
+    """`cd myops; opforge build --ops . ...` writes dist/ into the ops folder:
+    the libraries of earlier builds are outputs, and must not change the
+    recorded sources (nor make every build hash them)."""
+    from opforge.release_build import built_from
+
+    before = built_from(REPO, user_ops)
+    release = user_ops / "dist" / "myops-triton-23.05"
+    release.mkdir(parents=True)
+    (release / "manifest.json").write_text('{"libraries": []}')
+    (release / "libmyops_onnxruntime.so").write_bytes(b"\x7fELF")
+    assert built_from(REPO, user_ops) == before
+    (user_ops / "dist" / "notes.txt").write_text("not a release folder: a source like any other")
+    assert built_from(REPO, user_ops)["ops_sha256"] != before["ops_sha256"]

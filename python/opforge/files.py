@@ -76,14 +76,14 @@ def replace_folder(new: Path, dest: Path, keep: Path) -> None:
         raise
 
 
-def tree_sha256(folder: Path, only: tuple[str, ...] = ()) -> str:
+def tree_sha256(folder: Path, only: tuple[str, ...] = (), leave_out=lambda folder: False) -> str:
     """One sha256 for the files under `folder` (or, with `only`, under those
     of its entries): each file's path relative to `folder` and its bytes, in
     path order. Symbolic links are followed, as a compiler follows them; a
-    dangling one counts by its target's name. Hidden entries, __pycache__
-    and what is neither a file nor a folder (a pipe, a socket) are left out:
-    they are not sources. A file or folder that cannot be read raises
-    OSError."""
+    dangling one counts by its target's name. Hidden entries, __pycache__,
+    folders for which `leave_out` is true and what is neither a file nor a
+    folder (a pipe, a socket) are left out: they are not sources. A file or
+    folder that cannot be read raises OSError."""
     folder = Path(folder)
     found = []
 
@@ -99,7 +99,8 @@ def tree_sha256(folder: Path, only: tuple[str, ...] = ()) -> str:
             if os.path.realpath(root) in {os.path.realpath(top.joinpath(*parts[:i])) for i in range(len(parts))}:
                 dirs.clear()  # a link back up the tree
                 continue
-            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"
+                       and not leave_out(Path(root) / d)]
             found += [Path(root) / n for n in names if not n.startswith(".")]
     digest = hashlib.sha256()
     for p in sorted(found, key=lambda p: os.fsencode(p.relative_to(folder))):

@@ -421,10 +421,12 @@ def _kernels_check(fw, kernels: dict, lib: Path, version: str) -> Check:
 def built_from(source: Path, ops: Path, package: Path = PACKAGE) -> dict:
     """What a release folder was made from, to tell one of other sources:
     opforge (its version, and its Python modules and release matrix, which
-    choose the toolchains and run the checks), the CMake project, the ops."""
+    choose the toolchains and run the checks), the CMake project, the ops.
+    Release folders inside the ops folder (`cd myops; opforge build --ops .`
+    writes dist/ there) are outputs, not sources."""
     modules = tuple(sorted(p.name for p in package.iterdir() if p.suffix == ".py" or p.name == "releases.toml"))
     return {"opforge": __version__, "opforge_sha256": files.tree_sha256(package, only=modules),
-            "build_files_sha256": files.tree_sha256(source, only=BUILD_FILES), "ops_sha256": files.tree_sha256(ops)}
+            "build_files_sha256": files.tree_sha256(source, only=BUILD_FILES), "ops_sha256": files.tree_sha256(ops, leave_out=_is_release_folder)}
 
 
 def _sha256(path: Path) -> str:
@@ -473,14 +475,18 @@ def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> 
     }
 
 
+def _is_release_folder(folder: Path) -> bool:
+    try:
+        return "libraries" in json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def _replaceable(out: Path) -> bool:
     """An earlier release folder, or an empty folder: nothing else is ever deleted."""
     if not out.is_dir():
         return False
-    try:
-        return "libraries" in json.loads((out / "manifest.json").read_text())
-    except (OSError, ValueError, TypeError):
-        return not any(out.iterdir())
+    return _is_release_folder(out) or not any(out.iterdir())
 
 
 def _replace(staging: Path, out: Path) -> None:
