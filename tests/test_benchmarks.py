@@ -29,17 +29,18 @@ def run(script: str, *args: str) -> str:
 
 def test_cpu_benchmark_reports_every_op_and_size_and_plots(tmp_path):
     frameworks = [fw for fw in ("torch", "tensorflow", "onnxruntime") if importlib.util.find_spec(fw)]
+    frameworks += ["torch.ops"] if "torch" in frameworks else []
     if not frameworks:
         pytest.skip("none of torch, tensorflow, onnxruntime is installed: bench.py has nothing to time")
     png = tmp_path / "cpu.png"
     out = run("bench.py", "--repeat", "3", "--plot", str(png), "--frameworks", *frameworks)
     rows = {}
     for line in out.splitlines():
-        m = re.match(r"(\w+)\s+(\w+)\s+(\d+)\s+([\d.]+)\s+([\d.]+|–)\s+([\d.]+|–)\s+(\S+)\s+([\d.]+)\s+([\d.]+)$", line)
+        m = re.match(r"([\w.]+)\s+(\w+)\s+(\d+)\s+([\d.]+)\s+([\d.]+|–)\s+([\d.]+|–)\s+(\S+)\s+([\d.]+)\s+([\d.]+)$", line)
         if m:
             rows[m[1], m[2], int(m[3])] = m.groups()[3:]
     for fw in frameworks:
-        for op in OPS:
+        for op in ("clip", "clip_f16", "modulo") if fw == "torch.ops" else OPS:
             for n in (1 << 12, 1 << 16, 1 << 20, 1 << 23):
                 ours, builtin, ratio, spread, gbs, copy_gbs = rows[fw, op, n]
                 assert float(ours) > 0 and float(gbs) > 0 and float(copy_gbs) > 0, (fw, op, n)
