@@ -22,7 +22,7 @@ def test_decode_attrs_under_asan(tmp_path):
     specs = tmp_path / "specs.inc"
     specs.write_text("".join(f'#include "{d / (d.name + ".h")}"\n' for d in op_dirs(OPS_DIR).values()))
     exe = tmp_path / "fuzz"
-    build = subprocess.run([cxx, "-std=c++17", "-O1", "-g", "-fsanitize=address,undefined",
+    build = subprocess.run([cxx, "-std=c++17", "-O1", "-g", "-fsanitize=address,undefined,float-cast-overflow",
                             "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", f"-I{REPO / 'cpp' / 'include'}",
                             f'-DOPFORGE_FUZZ_SPECS="{specs}"', str(REPO / "tests" / "attr_codec" / "fuzz.cc"),
                             "-o", str(exe)], capture_output=True, text=True)

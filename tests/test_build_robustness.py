@@ -61,6 +61,11 @@ CASES = {
     "header of an earlier opforge": (lambda d: (d / "scale.cu").write_text(
         '#include "opforge/cuda_launch.cuh"\n' + (d / "scale.cu").read_text()), 2,
         "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh"),
+    "CUDA sources for a spec without a CUDA kernel": (lambda d: (d / "scale.h").write_text(
+        (d / "scale.h").read_text().replace("static const char* cuda(", "// static const char* cuda(")), 2,
+        "lists CUDA sources, but"),
+    "a CUDA kernel op.cmake does not list": (lambda d: (d / "op.cmake").write_text(
+        (d / "op.cmake").read_text().replace(" CUDA scale.cu", "")), 2, "declares a CUDA kernel, but"),
     "kernel that computes wrong numbers": (lambda d: (d / "scale_cpu.cc").write_text(
         (d / "scale_cpu.cc").read_text().replace("return x * alpha;", "return x * alpha + 1.0f;")), 1,
         "loads and computes"),

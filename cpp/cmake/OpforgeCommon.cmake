@@ -84,8 +84,14 @@ function(opforge_add_kernel_libraries)
   # a small hot loop never straddles one: where the linker happened to put
   # float16 clip's loop across it, an unrelated change made it 15% slower.
   target_compile_options(opforge_kernels PRIVATE -ffp-contract=off -fno-tree-loop-distribute-patterns -falign-loops=32)
-  if(OPFORGE_HAVE_CUDA)
-    get_property(cuda_srcs GLOBAL PROPERTY OPFORGE_CUDA_SOURCES)
+  get_property(cuda_srcs GLOBAL PROPERTY OPFORGE_CUDA_SOURCES)
+  if(OPFORGE_HAVE_CUDA AND NOT cuda_srcs)
+    # Ops without CUDA kernels (their specs declare no cuda): CPU-only
+    # libraries, and no target opforge_kernels_cuda for anything to link.
+    message(STATUS "opforge: no op has a CUDA kernel: CPU-only libraries")
+    set(OPFORGE_NO_CUDA_KERNELS "no op has a CUDA kernel" PARENT_SCOPE)
+    set_property(GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT "not built: no op has a CUDA kernel")
+  elseif(OPFORGE_HAVE_CUDA)
     add_library(opforge_kernels_cuda STATIC ${cuda_srcs})
     opforge_target_defaults(opforge_kernels_cuda)
     target_compile_options(opforge_kernels_cuda PRIVATE
@@ -146,7 +152,7 @@ function(opforge_framework_library fw)
     target_link_options(opforge_${fw} PRIVATE "LINKER:--no-undefined")
   endif()
   target_link_libraries(opforge_${fw} PRIVATE opforge_kernels)
-  if(ARG_CUDA)
+  if(ARG_CUDA AND TARGET opforge_kernels_cuda)
     opforge_target_cuda(opforge_${fw})
     set(OPFORGE_${fw}_CUDA "${CUDAToolkit_VERSION}" PARENT_SCOPE)  # for opforge_report
     set_property(GLOBAL PROPERTY OPFORGE_ANY_LIBRARY_CUDA ON)  # for opforge_finish_selftest

@@ -59,9 +59,12 @@ if(_trt_version VERSION_LESS OPFORGE_TENSORRT_MIN_VERSION)
   return()
 endif()
 
-if(NOT OPFORGE_HAVE_CUDA)
-  opforge_report(tensorrt SKIPPED "TensorRT plugins need CUDA kernels; no CUDA compiler found"
-    VERSION "${_trt_version}")
+if(NOT OPFORGE_HAVE_CUDA OR NOT TARGET opforge_kernels_cuda)
+  set(_why "no CUDA compiler found")
+  if(OPFORGE_HAVE_CUDA)
+    set(_why "${OPFORGE_NO_CUDA_KERNELS}")
+  endif()
+  opforge_report(tensorrt SKIPPED "TensorRT plugins need CUDA kernels; ${_why}" VERSION "${_trt_version}")
   return()
 endif()
 

@@ -4,8 +4,9 @@
 //
 // Built against headers only (no link to libonnxruntime): the API table is
 // handed to RegisterCustomOps at load time, hence ORT_API_MANUAL_INIT. Only
-// functions of API version <= 13 are used, so that the same binary runs with
-// whatever (older) API version RegisterCustomOps obtains.
+// functions of API version <= 13 are used unconditionally, so that the same
+// binary runs with whatever (older) API version RegisterCustomOps obtains;
+// KernelContext_ParallelFor (17) only where api_version() says it is there.
 #pragma once
 
 #define ORT_API_MANUAL_INIT
@@ -128,8 +129,10 @@ struct Kernel {
       return Spec::cpu(args);
     }
 #if OPFORGE_WITH_CUDA
-    if (const char* err = Spec::cuda(args, static_cast<Stream>(ctx.GetGPUComputeStream())))
-      throw Ort::Exception(std::string(Spec::kName) + ": CUDA kernel launch failed: " + err, ORT_FAIL);
+    if constexpr (has_cuda<Spec>) {
+      if (const char* err = Spec::cuda(args, static_cast<Stream>(ctx.GetGPUComputeStream())))
+        throw Ort::Exception(std::string(Spec::kName) + ": CUDA kernel launch failed: " + err, ORT_FAIL);
+    }
 #endif
   }
 
@@ -168,7 +171,7 @@ bool register_op() {
     if (!to_dtype(o, &t) || !Spec::kDTypes.has(t)) continue;
     registry().push_back(new Op<Spec>(o, false));
 #if OPFORGE_WITH_CUDA
-    registry().push_back(new Op<Spec>(o, true));
+    if (has_cuda<Spec>) registry().push_back(new Op<Spec>(o, true));
 #endif
   }
   return true;

@@ -124,9 +124,11 @@ class Kernel : public tf::OpKernel {
       return Spec::cpu(args);
     }
 #if OPFORGE_WITH_CUDA
-    const char* cuda_err = Spec::cuda(args, reinterpret_cast<Stream>(ctx->eigen_gpu_device().stream()));
-    OP_REQUIRES(ctx, cuda_err == nullptr,
-                tf::errors::Internal(Spec::kName, ": CUDA kernel launch failed: ", cuda_err ? cuda_err : ""));
+    if constexpr (has_cuda<Spec>) {
+      const char* cuda_err = Spec::cuda(args, reinterpret_cast<Stream>(ctx->eigen_gpu_device().stream()));
+      OP_REQUIRES(ctx, cuda_err == nullptr,
+                  tf::errors::Internal(Spec::kName, ": CUDA kernel launch failed: ", cuda_err ? cuda_err : ""));
+    }
 #endif
   }
 
@@ -147,8 +149,10 @@ bool register_op() {
   static tf::kernel_factory::OpKernelRegistrar cpu(
       tf::register_kernel::Name(name).Device(tf::DEVICE_CPU).Build(), name, &create<Spec, false>);
 #if OPFORGE_WITH_CUDA
-  static tf::kernel_factory::OpKernelRegistrar gpu(
-      tf::register_kernel::Name(name).Device(tf::DEVICE_GPU).Build(), name, &create<Spec, true>);
+  if constexpr (has_cuda<Spec>) {
+    static tf::kernel_factory::OpKernelRegistrar gpu(
+        tf::register_kernel::Name(name).Device(tf::DEVICE_GPU).Build(), name, &create<Spec, true>);
+  }
 #endif
   return true;
 }

@@ -36,17 +36,20 @@ std::vector<Registered>& creators();
 
 // A creator another copy of this library (or another library) registered
 // under the same name, version and namespace stays: a second registration
-// would fail in TensorRT with an error.
+// would fail in TensorRT with an error. An op without a CUDA kernel has no
+// plugin: TensorRT runs plugins on the GPU.
 template <class Spec>
 bool register_plugin() {
-  static Creator<Spec> creator;
+  if constexpr (has_cuda<Spec>) {
+    static Creator<Spec> creator;
 #if NV_TENSORRT_MAJOR < 10
-  const bool taken = ::getPluginRegistry()->getPluginCreator(plugin_name<Spec>(), kPluginVersion, kPluginNamespace);
+    const bool taken = ::getPluginRegistry()->getPluginCreator(plugin_name<Spec>(), kPluginVersion, kPluginNamespace);
 #else
-  const bool taken = ::getPluginRegistry()->getCreator(plugin_name<Spec>(), kPluginVersion, kPluginNamespace);
+    const bool taken = ::getPluginRegistry()->getCreator(plugin_name<Spec>(), kPluginVersion, kPluginNamespace);
 #endif
-  const bool by_library = !taken && ::getPluginRegistry()->registerCreator(creator, kPluginNamespace);
-  creators().push_back({&creator, by_library});
+    const bool by_library = !taken && ::getPluginRegistry()->registerCreator(creator, kPluginNamespace);
+    creators().push_back({&creator, by_library});
+  }
   return true;
 }
 

@@ -166,15 +166,21 @@ bool to_dtype(D t, DType* out) {
   return true;
 }
 
+// Desc: PluginTensorDesc, or DynamicPluginTensorDesc.
+inline const nv::PluginTensorDesc& desc_of(const nv::PluginTensorDesc& d) { return d; }
+inline const nv::PluginTensorDesc& desc_of(const nv::DynamicPluginTensorDesc& d) { return d.desc; }
+
 // Linear format; input 0 in the spec's dtypes; every other tensor of its dtype.
-template <class Spec>
-bool supports_io(int32_t pos, const nv::PluginTensorDesc& desc, const nv::PluginTensorDesc& first,
-                 int32_t nb_inputs, int32_t nb_outputs) {
+// in_out[pos] is read only once pos is known to be in range.
+template <class Spec, class Desc>
+bool supports_io(int32_t pos, const Desc* in_out, int32_t nb_inputs, int32_t nb_outputs) {
   DType t;
   if (nb_inputs != static_cast<int32_t>(Spec::kInputs.size()) || nb_outputs != 1) return false;
-  if (pos < 0 || pos >= nb_inputs + nb_outputs || desc.format != nv::TensorFormat::kLINEAR) return false;
+  if (pos < 0 || pos >= nb_inputs + nb_outputs) return false;
+  const nv::PluginTensorDesc& desc = desc_of(in_out[pos]);
+  if (desc.format != nv::TensorFormat::kLINEAR) return false;
   if (pos == 0) return to_dtype(desc.type, &t) && Spec::kDTypes.has(t);
-  return desc.type == first.type;
+  return desc.type == desc_of(in_out[0]).type;
 }
 
 // A size TensorRT may not know yet (-1 while building): unknown matches any.
@@ -190,9 +196,7 @@ struct Shape {
 };
 
 // The inputs' count, dtypes and shape relations, as far as they are known:
-// "" or the reason. Desc: PluginTensorDesc, or DynamicPluginTensorDesc.
-inline const nv::PluginTensorDesc& desc_of(const nv::PluginTensorDesc& d) { return d; }
-inline const nv::PluginTensorDesc& desc_of(const nv::DynamicPluginTensorDesc& d) { return d.desc; }
+// "" or the reason.
 
 template <class Spec, class Desc>
 std::string check_inputs(const Desc* in, int32_t nb_inputs, int32_t nb_outputs) {

@@ -72,7 +72,7 @@ class Plugin final : public nv::IPluginV2DynamicExt {
   bool supportsFormatCombination(int32_t pos, const nv::PluginTensorDesc* in_out, int32_t nb_inputs,
                                  int32_t nb_outputs) noexcept override {
     return guarded<Spec>("supportsFormatCombination", false, [&] {
-      return supports_io<Spec>(pos, in_out[pos], in_out[0], nb_inputs, nb_outputs);
+      return supports_io<Spec>(pos, in_out, nb_inputs, nb_outputs);
     });
   }
 

@@ -72,7 +72,7 @@ class Plugin final : public nv::IPluginV3,
   bool supportsFormatCombination(int32_t pos, const nv::DynamicPluginTensorDesc* in_out,
                                  int32_t nb_inputs, int32_t nb_outputs) noexcept override {
     return guarded<Spec>("supportsFormatCombination", false, [&] {
-      return supports_io<Spec>(pos, in_out[pos].desc, in_out[0].desc, nb_inputs, nb_outputs);
+      return supports_io<Spec>(pos, in_out, nb_inputs, nb_outputs);
     });
   }
 

@@ -116,11 +116,13 @@ template <class Spec>
 void launch(const at::Tensor& device_of, const Args& args) {
   if (device_of.is_cpu()) return Spec::cpu(args);
 #if OPFORGE_WITH_CUDA
-  if (device_of.is_cuda()) {
-    const c10::cuda::CUDAGuard guard(device_of.device());
-    const char* err = Spec::cuda(args, c10::cuda::getCurrentCUDAStream(device_of.device().index()).stream());
-    TORCH_CHECK(err == nullptr, Spec::kName, ": CUDA kernel launch failed: ", err);
-    return;
+  if constexpr (has_cuda<Spec>) {
+    if (device_of.is_cuda()) {
+      const c10::cuda::CUDAGuard guard(device_of.device());
+      const char* err = Spec::cuda(args, c10::cuda::getCurrentCUDAStream(device_of.device().index()).stream());
+      TORCH_CHECK(err == nullptr, Spec::kName, ": CUDA kernel launch failed: ", err);
+      return;
+    }
   }
 #endif
   TORCH_CHECK(false, "this opforge build has no kernel for device ", device_of.device());
@@ -204,8 +206,10 @@ bool register_op() {
                                  __LINE__);
   autograd.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&torch_adapter::autograd<Spec>>());
 #if OPFORGE_WITH_CUDA
-  static torch::Library cuda(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::CUDA, __FILE__, __LINE__);
-  cuda.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());
+  if constexpr (has_cuda<Spec>) {
+    static torch::Library cuda(torch::Library::IMPL, OPFORGE_NS_STR, c10::DispatchKey::CUDA, __FILE__, __LINE__);
+    cuda.impl(Spec::kName, CppFunction::makeFromBoxedFunction<&boxed<Spec, false>>());
+  }
 #endif
   return true;
 }

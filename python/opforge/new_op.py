@@ -31,7 +31,7 @@ OPFORGE_NAMES = frozenset("""
 aligned_head grid_for grid_for_packs map1 map2 map_kernel pack_size launch_error float_to_half half_to_float
 check_attrs check_dtypes check_shapes decode_attrs encode_attrs float_attr int_attr last_axis same_shape same_dims
 number shape_str str_len unsupported_dtype valid_spec camel_name dtype_name cpu_has_x86_v3 floats_to_halves
-halves_to_floats for_blocks half_blocks map_cpu parallel_for parallel_for_isa run_x86_v3
+halves_to_floats for_blocks half_blocks map_cpu parallel_for parallel_for_isa run_x86_v3 has_cuda
 torch_adapter tf_adapter ort_adapter trt selftest
 """.split())
 RESERVED = CXX_KEYWORDS | OPFORGE_NAMES | {"std", "opforge", "name"}

@@ -60,6 +60,16 @@ GONE = {
 }
 
 
+# A spec's CUDA entry point, `static const char* cuda(const Args&, Stream)`
+# (op_spec.h's has_cuda): declared only by ops with a CUDA kernel.
+CUDA_ENTRY = re.compile(r"\bcuda\s*\(")
+
+
+def _code(source: str) -> str:
+    """C++ source without its comments (a comment may well mention cuda())."""
+    return re.sub(r"//[^\n]*|/\*.*?\*/", " ", source, flags=re.S)
+
+
 class OpsFolderError(ValueError):
     """What is wrong with an ops folder, in one line."""
 
@@ -111,13 +121,26 @@ def check(ops: Path) -> list[str]:
             for pattern, advice in GONE.items():
                 if pattern.search(source):
                     raise OpsFolderError(f"{folder / file}: {advice}")
-        spec = (folder / parts["SPEC"][0]).read_text()
+        spec_file = folder / parts["SPEC"][0]
+        spec = spec_file.read_text()
         if "OPFORGE_OP(" not in spec or not re.search(rf'kName\s*=\s*"{re.escape(name)}"', spec):
-            raise OpsFolderError(f'{folder / parts["SPEC"][0]}: not a spec of op {name}: it needs '
+            raise OpsFolderError(f'{spec_file}: not a spec of op {name}: it needs '
                                  f'kName = "{name}" and an OPFORGE_OP(Spec) line (see cpp/include/opforge/op_spec.h)')
+        declares_cuda = CUDA_ENTRY.search(_code(spec)) is not None
+        if parts.get("CUDA") and not declares_cuda:
+            raise OpsFolderError(f"{op_cmake} lists CUDA sources, but {spec_file} declares no CUDA kernel: add "
+                                 "`static const char* cuda(const Args& args, Stream stream);` to its Spec")
+        if declares_cuda and not parts.get("CUDA"):
+            raise OpsFolderError(f"{spec_file} declares a CUDA kernel, but {op_cmake} lists no CUDA sources: add "
+                                 f"CUDA {name}.cu there, or, for a CPU-only op, remove the declaration of cuda")
         reference = folder / "reference.py"
         if not reference.is_file():
             raise OpsFolderError(f"{folder} has no reference.py (the numpy function {name}(), DTYPES and cases())")
         if not re.search(rf"^def {re.escape(name)}\(", reference.read_text(), re.M):
             raise OpsFolderError(f"{reference} defines no function {name}(): the release checks compare with it")
     return names
+
+
+def cuda_ops(ops: Path) -> list[str]:
+    """The ops of a checked ops folder that have a CUDA kernel (op.cmake lists CUDA sources)."""
+    return [name for name in op_dirs(ops) if _op_call(ops / name / "op.cmake").get("CUDA")]

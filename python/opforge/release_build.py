@@ -75,6 +75,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     source = Path(source or default_source()).resolve()
     ops = Path(ops).resolve() if ops else source / "ops"
     ops_folder.check(ops)  # one line per problem, before anything is built (a ValueError)
+    with_cuda = ops_folder.cuda_ops(ops)
     try:
         sources = built_from(source, ops)  # before the build: an edit made during it then shows
     except OSError as e:
@@ -115,8 +116,11 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
                     console.print(f"[yellow]{e}; building with this machine's compiler[/yellow]")
         if cxx:
             console.print(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
-        with console.status(f"CUDA {release.cuda}: finding or provisioning a toolkit"):
-            host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
+        if not with_cuda:  # nothing for a toolkit to compile
+            host_cuda = toolchains.CudaSetup(["-DOPFORGE_CUDA=OFF"], cpu_only_reason="no op has a CUDA kernel")
+        else:
+            with console.status(f"CUDA {release.cuda}: finding or provisioning a toolkit"):
+                host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
         if host_cuda.toolkit:
             console.print(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
                           f"architectures {host_cuda.architectures}")
@@ -127,7 +131,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             with console.status(f"{fw}: preparing the SDK"):
                 sdk = given[fw] if fw in given else tc.sdk(fw)
             # a container toolchain brings its own CUDA
-            setup = toolchains.CudaSetup(sdk.cuda_args) if sdk.cuda_args is not None else host_cuda
+            setup = toolchains.CudaSetup(sdk.cuda_args) if sdk.cuda_args is not None and with_cuda else host_cuda
             cell = _cell(fw, sdk, release, source, ops, namespace, work, staging, console, setup, cxx)
             cells.append(cell)
         selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, cxx, console)
@@ -400,22 +404,29 @@ def _numeric(fw, lib, sdk, ops, namespace, where, cuda=None) -> list[Check]:
     checks = [Check("loads and computes", not failures and n > 0 and not unchecked,
                     detail if not failures else f"{detail}: {len(failures)} failed: {'; '.join(failures[:3])}")]
     if summary.get("kernels") is not None:
-        checks.append(_kernels_check(fw, summary["kernels"], lib, summary["version"]))
+        checks.append(_kernels_check(fw, summary["kernels"], lib, summary["version"], ops_folder.cuda_ops(ops)))
     return checks
 
 
-def _kernels_check(fw, kernels: dict, lib: Path, version: str) -> Check:
-    """Every op has a kernel for every device the library was built for."""
+def _kernels_check(fw, kernels: dict, lib: Path, version: str, with_cuda: list[str]) -> Check:
+    """Every op has a kernel for every device the library was built for (the
+    GPU only where the op has a CUDA kernel), and none for a device it lacks."""
     gpu = bool(elf.cudart_majors(lib))
-    want = {"torch": ["CPU", "CUDA", "Meta"] if gpu else ["CPU", "Meta"],
-            "tensorflow": ["CPU", "GPU"] if gpu else ["CPU"]}[fw]
-    missing = {op: [d for d in want if d not in have] for op, have in kernels.items()}
-    missing = {op: m for op, m in missing.items() if m}
+    every, device = {"torch": (["CPU", "CUDA", "Meta"], "CUDA"), "tensorflow": (["CPU", "GPU"], "GPU")}[fw]
+    want = {op: [d for d in every if d != device or (gpu and op in with_cuda)] for op in kernels}
+    wrong = {op: [f"no {d} kernel" for d in want[op] if d not in have] +
+                 [f"a {d} kernel but no CUDA kernel behind it" for d in have if d not in want[op]]
+             for op, have in kernels.items()}
+    wrong = {op: w for op, w in wrong.items() if w}
     where = f"registered in {fw} {version}"
-    if missing:
-        listed = "; ".join(f"{op}: {', '.join(m)}" for op, m in missing.items())
-        return Check("kernels registered", False, f"{where}: missing {listed}")
-    return Check("kernels registered", bool(kernels), f"{', '.join(want)} kernels for {', '.join(kernels)}, {where}")
+    if wrong:
+        listed = "; ".join(f"{op}: {', '.join(w)}" for op, w in wrong.items())
+        return Check("kernels registered", False, f"{where}: {listed}")
+    groups: dict[str, list[str]] = {}
+    for op in kernels:
+        groups.setdefault(", ".join(want[op]), []).append(op)
+    detail = "; ".join(f"{devices} kernels for {', '.join(ops)}" for devices, ops in groups.items())
+    return Check("kernels registered", bool(kernels), f"{detail}, {where}")
 
 
 def built_from(source: Path, ops: Path, package: Path = PACKAGE) -> dict:

@@ -107,9 +107,13 @@ struct Fields {
     data.assign(names.size(), {});
     fields.clear();
     for (std::size_t i = 0; i < names.size(); ++i) {
-      const float f = static_cast<float>(values[i]);
-      const auto k = static_cast<int32_t>(values[i]);
-      std::memcpy(data[i].data(), types[i] == nv::PluginFieldType::kINT32 ? static_cast<const void*>(&k) : &f, 4);
+      if (types[i] == nv::PluginFieldType::kINT32) {  // each value converted only to its own type
+        const auto k = static_cast<int32_t>(values[i]);
+        std::memcpy(data[i].data(), &k, 4);
+      } else {
+        const float f = static_cast<float>(values[i]);
+        std::memcpy(data[i].data(), &f, 4);
+      }
       fields.emplace_back(names[i].c_str(), data[i].data(), types[i], 1);
     }
     fc.nbFields = static_cast<int32_t>(fields.size());

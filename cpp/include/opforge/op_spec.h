@@ -25,6 +25,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 #include "opforge/kernel_api.h"
 
@@ -87,6 +88,18 @@ struct Output {
   const char* name;
   int like;  // the output has the shape of this input
 };
+
+// The kernel entry points: every spec declares `static void cpu(const Args&)`;
+// `static const char* cuda(const Args&, Stream)` only where the op has a CUDA
+// kernel. An op without one gets CPU kernels alone in every framework (no
+// torch CUDA dispatch, TensorFlow GPU kernel, ONNX Runtime CUDA provider op,
+// TensorRT plugin or self-test case).
+template <class Spec, class = void>
+struct HasCuda : std::false_type {};
+template <class Spec>
+struct HasCuda<Spec, std::void_t<decltype(&Spec::cuda)>> : std::true_type {};
+template <class Spec>
+constexpr bool has_cuda = HasCuda<Spec>::value;
 
 struct SpecBase {
   static constexpr Output kOutput{"y", 0};
@@ -226,9 +239,14 @@ std::string check_shapes(const Shape* s) {
 template <class Spec>
 void encode_attrs(const double* values, char* out) {
   for (std::size_t i = 0; i < Spec::kAttrs.size(); ++i) {
-    const float f = static_cast<float>(values[i]);
-    const auto k = static_cast<int32_t>(values[i]);
-    std::memcpy(out + 4 * i, Spec::kAttrs[i].type == AttrType::kFloat ? static_cast<const void*>(&f) : &k, 4);
+    // Each value converted only to its own type: a float one (NaN, 3e38) has no int32.
+    if (Spec::kAttrs[i].type == AttrType::kFloat) {
+      const float f = static_cast<float>(values[i]);
+      std::memcpy(out + 4 * i, &f, 4);
+    } else {
+      const auto k = static_cast<int32_t>(values[i]);
+      std::memcpy(out + 4 * i, &k, 4);
+    }
   }
 }
 

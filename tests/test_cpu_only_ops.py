@@ -1,0 +1,87 @@
+"""An op without a CUDA kernel: its spec declares no `cuda` and its op.cmake
+lists no CUDA sources. It gets CPU kernels in every framework, beside ops
+that have CUDA kernels, and an ops folder of such ops alone builds CPU-only
+libraries even where nvcc is found."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from opcases import REPO
+
+from test_selftest import nvcc_or_skip
+
+
+def opforge(*args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "opforge", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def new_cpu_only_op(ops, name):
+    """`opforge new`'s op, with its CUDA kernel taken out."""
+    assert opforge("new", name, "--ops", str(ops)).returncode == 0
+    folder = ops / name
+    (folder / f"{name}.cu").unlink()
+    spec = folder / f"{name}.h"
+    spec.write_text("".join(line for line in spec.read_text().splitlines(True) if "cuda(" not in line))
+    op_cmake = folder / "op.cmake"
+    op_cmake.write_text(op_cmake.read_text().replace(f" CUDA {name}.cu", ""))
+
+
+def test_an_op_without_a_cuda_kernel_builds_beside_one_with_it(tmp_path):
+    ops = tmp_path / "myops"
+    shutil.copytree(REPO / "examples" / "myops", ops)  # scale: CPU and CUDA kernels
+    new_cpu_only_op(ops, "shift")
+    out = tmp_path / "dist"
+    proc = opforge("build", "--release", "23.05", "--ops", str(ops), "--out", str(out), "--toolchain", "pip",
+                   "--frameworks", "torch", "tensorflow", timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["ops"] == ["scale", "shift"]
+    for lib in manifest["libraries"]:
+        checks = {c["check"].removeprefix("twin "): c for c in lib["checks"]}
+        assert lib["status"] == "built" and all(c["result"] != "FAILED" for c in checks.values()), lib
+        assert checks["loads and computes"]["result"] == "passed", checks["loads and computes"]
+        # The CUDA op on the GPU too; the other on the CPU alone (nothing for the GPU dispatches to it).
+        kernels = checks["kernels registered"]
+        gpu, cpu = {"torch": ("CPU, CUDA, Meta", "CPU, Meta"), "tensorflow": ("CPU, GPU", "CPU")}[lib["framework"]]
+        assert kernels["result"] == "passed", kernels
+        assert f"{gpu} kernels for scale" in kernels["detail"] and f"{cpu} kernels for shift" in kernels["detail"]
+        assert any(c["check"] == "CUDA architectures" and c["result"] == "passed" for c in lib["checks"]), lib
+    assert manifest["selftest"]["status"] == "built"  # for scale
+
+
+def test_ops_without_cuda_kernels_build_cpu_only_where_nvcc_is(tmp_path):
+    """CMake directly, as `pip install .` runs it: no CUDA sources at all is a
+    CPU-only build (it was a generate error: a CUDA library without sources)."""
+    ops = tmp_path / "cpuops"
+    new_cpu_only_op(ops, "shift")
+    build = tmp_path / "build"
+    # TensorRT headers where the compile check has them (tests/test_tensorrt.py): its plugins need CUDA kernels.
+    trt = [d for d in os.environ.get("OPFORGE_TENSORRT_HEADERS", "").split(os.pathsep) if d.strip()][:1]
+    configure = subprocess.run(
+        ["cmake", "-S", str(REPO), "-B", str(build), f"-DOPFORGE_FRAMEWORKS=torch{';tensorrt' if trt else ''}",
+         f"-DOPFORGE_OPS_DIR={ops}", "-DOPFORGE_NAMESPACE=cpuops", f"-DOPFORGE_PYTHON={sys.executable}",
+         f"-DCMAKE_CUDA_COMPILER={nvcc_or_skip()}", *(f"-DTensorRT_ROOT={d}" for d in trt),
+         "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True)
+    assert configure.returncode == 0, configure.stdout[-3000:] + configure.stderr[-3000:]
+    assert "no op has a CUDA kernel: CPU-only libraries" in configure.stdout
+    proc = subprocess.run(["cmake", "--build", str(build), "-j", str(os.cpu_count() or 2)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+    info = json.loads((build / "build_info.json").read_text())
+    assert info["frameworks"]["torch"]["status"] == "BUILT", info
+    assert info["frameworks"]["torch"]["reason"].endswith("; CPU-only"), info
+    assert info["selftest"] == "not built: no op has a CUDA kernel", info
+    if trt:
+        assert info["frameworks"]["tensorrt"]["reason"] == "TensorRT plugins need CUDA kernels; no op has a CUDA kernel"
+    # The op computes in torch, on the CPU.
+    script = (f"import torch; torch.ops.load_library({str(build / 'libcpuops_torch.so')!r}); "
+              "a, b = torch.arange(4.0), torch.ones(4); "
+              "y = torch.ops.cpuops.shift(a, b, 0.5); assert y.tolist() == [0.5, 1.5, 2.5, 3.5], y; "
+              "assert not torch._C._dispatch_has_kernel_for_dispatch_key('cpuops::shift', 'CUDA')")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
