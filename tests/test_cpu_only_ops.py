@@ -21,14 +21,10 @@ def opforge(*args, timeout=60):
 
 
 def new_cpu_only_op(ops, name):
-    """`opforge new`'s op, with its CUDA kernel taken out."""
-    assert opforge("new", name, "--ops", str(ops)).returncode == 0
-    folder = ops / name
-    (folder / f"{name}.cu").unlink()
-    spec = folder / f"{name}.h"
-    spec.write_text("".join(line for line in spec.read_text().splitlines(True) if "cuda(" not in line))
-    op_cmake = folder / "op.cmake"
-    op_cmake.write_text(op_cmake.read_text().replace(f" CUDA {name}.cu", ""))
+    proc = opforge("new", name, "--ops", str(ops), "--cpu-only")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (ops / name).iterdir()) == ["op.cmake", "reference.py", f"{name}.h", f"{name}_cpu.cc"]
+    assert (ops / name / "op.cmake").read_text().strip() == f"opforge_op({name} SPEC {name}.h KERNELS {name}_cpu.cc)"
 
 
 def test_an_op_without_a_cuda_kernel_builds_beside_one_with_it(tmp_path):
@@ -40,7 +36,7 @@ def test_an_op_without_a_cuda_kernel_builds_beside_one_with_it(tmp_path):
                    "--frameworks", "torch", "tensorflow", timeout=3600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["ops"] == ["scale", "shift"]
+    assert manifest["ops"] == ["scale", "shift"] and manifest["cuda_ops"] == ["scale"]
     for lib in manifest["libraries"]:
         checks = {c["check"].removeprefix("twin "): c for c in lib["checks"]}
         assert lib["status"] == "built" and all(c["result"] != "FAILED" for c in checks.values()), lib
@@ -62,8 +58,10 @@ def test_ops_without_cuda_kernels_build_cpu_only_where_nvcc_is(tmp_path):
     build = tmp_path / "build"
     # TensorRT headers where the compile check has them (tests/test_tensorrt.py): its plugins need CUDA kernels.
     trt = [d for d in os.environ.get("OPFORGE_TENSORRT_HEADERS", "").split(os.pathsep) if d.strip()][:1]
+    # OPFORGE_ADAPTER_CUDA=ON: as with a GPU TensorFlow, which must still get no CUDA code here.
     configure = subprocess.run(
-        ["cmake", "-S", str(REPO), "-B", str(build), f"-DOPFORGE_FRAMEWORKS=torch{';tensorrt' if trt else ''}",
+        ["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_ADAPTER_CUDA=ON",
+         f"-DOPFORGE_FRAMEWORKS=torch;tensorflow{';tensorrt' if trt else ''}",
          f"-DOPFORGE_OPS_DIR={ops}", "-DOPFORGE_NAMESPACE=cpuops", f"-DOPFORGE_PYTHON={sys.executable}",
          f"-DCMAKE_CUDA_COMPILER={nvcc_or_skip()}", *(f"-DTensorRT_ROOT={d}" for d in trt),
          "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True)
@@ -73,8 +71,8 @@ def test_ops_without_cuda_kernels_build_cpu_only_where_nvcc_is(tmp_path):
                           text=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
     info = json.loads((build / "build_info.json").read_text())
-    assert info["frameworks"]["torch"]["status"] == "BUILT", info
-    assert info["frameworks"]["torch"]["reason"].endswith("; CPU-only"), info
+    for fw in ("torch", "tensorflow"):
+        assert info["frameworks"][fw]["status"] == "BUILT" and info["frameworks"][fw]["reason"].endswith("; CPU-only")
     assert info["selftest"] == "not built: no op has a CUDA kernel", info
     if trt:
         assert info["frameworks"]["tensorrt"]["reason"] == "TensorRT plugins need CUDA kernels; no op has a CUDA kernel"

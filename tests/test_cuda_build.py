@@ -13,7 +13,7 @@ import sys
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from opcases import OPS, REPO
+from opcases import CUDA_OPS, REPO
 
 
 def test_every_cuda_source_compiles(tmp_path):
@@ -27,7 +27,7 @@ def test_every_cuda_source_compiles(tmp_path):
                            "-j", str(os.cpu_count() or 2)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
     objects = {p.name: p for p in build.rglob("*.cu.o")}
-    assert sorted(objects) == sorted(f"{op}.cu.o" for op in OPS)
+    assert sorted(objects) == sorted(f"{op}.cu.o" for op in CUDA_OPS)
     for name, path in objects.items():  # real device code, not an empty stub
         with open(path, "rb") as f:
             fatbin = ELFFile(f).get_section_by_name(".nv_fatbin")

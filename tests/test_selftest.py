@@ -100,3 +100,21 @@ def test_a_manifest_cannot_point_the_self_test_elsewhere(tmp_path):
     for entry in ({"status": "built", "file": "../../../bin/true"}, {"status": "built", "file": "/bin/true"}, "built"):
         (tmp_path / "manifest.json").write_text(json.dumps({"libraries": [], "selftest": entry}))
         assert main(str(tmp_path), []) == NO_SELFTEST, entry
+
+
+@pytest.mark.parametrize("value, built", [("on", True), ("1", True), ("Off", False), ("maybe", None)])
+def test_the_selftest_setting_takes_cmakes_spellings_of_on_and_off(tmp_path, value, built):
+    """-DOPFORGE_SELFTEST=on was silently OFF (only "ON" and "AUTO" were
+    read); a word that is none of them is an error, not OFF."""
+    import json
+
+    build = tmp_path / "build"
+    proc = subprocess.run(
+        ["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_FRAMEWORKS=", f"-DOPFORGE_SELFTEST={value}",
+         f"-DCMAKE_CUDA_COMPILER={nvcc_or_skip()}", "-DCMAKE_CUDA_ARCHITECTURES=90"], capture_output=True, text=True)
+    if built is None:
+        assert proc.returncode != 0 and f"OPFORGE_SELFTEST={value}: expected AUTO, ON or OFF" in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((build / "build_info.json").read_text())["selftest"]
+    assert (report == "built") == built, report

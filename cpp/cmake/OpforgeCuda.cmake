@@ -7,6 +7,22 @@ set(OPFORGE_ADAPTER_CUDA "AUTO" CACHE STRING
     "CUDA kernels in the TensorFlow / ONNX Runtime adapters: AUTO (when the installed framework has GPU support), ON, OFF")
 set_property(CACHE OPFORGE_ADAPTER_CUDA PROPERTY STRINGS AUTO ON OFF)
 
+# <var> as AUTO, ON or OFF: AUTO, or one of CMake's true or false constants in
+# any case (-DOPFORGE_SELFTEST=1 or =on is ON, not silently OFF); else an error.
+function(opforge_auto_on_off var)
+  string(TOUPPER "${${var}}" value)
+  if(value MATCHES "^(ON|YES|Y|TRUE|1)$")
+    set(value ON)
+  elseif(value MATCHES "^(OFF|NO|N|FALSE|0|)$")
+    set(value OFF)
+  elseif(NOT value STREQUAL "AUTO")
+    message(FATAL_ERROR "${var}=${${var}}: expected AUTO, ON or OFF")
+  endif()
+  set(${var} ${value} PARENT_SCOPE)
+endfunction()
+opforge_auto_on_off(OPFORGE_ADAPTER_CUDA)
+opforge_auto_on_off(OPFORGE_SELFTEST)
+
 set(OPFORGE_HAVE_CUDA OFF)
 if(OPFORGE_CUDA)
   check_language(CUDA)
@@ -27,11 +43,11 @@ if(OPFORGE_CUDA)
 endif()
 
 # opforge_adapter_cuda(<out_var> <framework_has_gpu>): ON when the adapter
-# should carry CUDA kernels, per OPFORGE_ADAPTER_CUDA, else OFF.
+# should carry CUDA kernels (some op has one), per OPFORGE_ADAPTER_CUDA, else OFF.
 function(opforge_adapter_cuda out_var framework_has_gpu)
   set(${out_var} OFF PARENT_SCOPE)
-  if(OPFORGE_HAVE_CUDA AND (OPFORGE_ADAPTER_CUDA STREQUAL "ON"
-                            OR (OPFORGE_ADAPTER_CUDA STREQUAL "AUTO" AND framework_has_gpu)))
+  if(TARGET opforge_kernels_cuda AND (OPFORGE_ADAPTER_CUDA STREQUAL "ON"
+                                      OR (OPFORGE_ADAPTER_CUDA STREQUAL "AUTO" AND framework_has_gpu)))
     set(${out_var} ON PARENT_SCOPE)
   endif()
 endfunction()

@@ -115,7 +115,8 @@ def describe(path: Path) -> Lib:
     lib = Lib(path, framework_of(path))
     manifest = _release_manifest(path)
     if manifest is not None and lib.framework in ("torch", "tensorflow", "onnxruntime", "tensorrt"):
-        lib.ops = model_ops.op_names(lib.framework, manifest["namespace"], manifest["ops"])
+        ops = manifest.get("cuda_ops", manifest["ops"]) if lib.framework == "tensorrt" else manifest["ops"]
+        lib.ops = model_ops.op_names(lib.framework, manifest["namespace"], ops)
         lib.names = {manifest["namespace"]} if lib.framework == "torch" else set(lib.ops)
         release = manifest.get("release")
         lib.built_for = release.get("name", "") if isinstance(release, dict) else ""

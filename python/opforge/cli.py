@@ -81,7 +81,7 @@ def _selftest(args: argparse.Namespace) -> int:
 def _new(args: argparse.Namespace) -> int:
     from .new_op import main
 
-    return main(args.name, args.ops)
+    return main(args.name, args.ops, cuda=not args.cpu_only)
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -131,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("name", help="the op's snake_case name, e.g. fused_gelu")
     n.add_argument("--ops", default="ops", metavar="DIR",
                    help="the ops folder (default ./ops); created with its ops.cmake when new")
+    n.add_argument("--cpu-only", action="store_true", help="an op with a CPU kernel alone (no CUDA kernel)")
     n.set_defaults(run=_new)
 
     d = sub.add_parser("deploy", help="copy a release folder's libraries into a model repository, add "

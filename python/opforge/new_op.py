@@ -1,9 +1,9 @@
-"""`opforge new NAME [--ops DIR]`: a new op folder that builds and passes the
-test suite as generated.
+"""`opforge new NAME [--ops DIR] [--cpu-only]`: a new op folder that builds and
+passes the test suite as generated.
 
 The template is a real small op, y = a + alpha * b over float32 and float16,
 so that every part (spec, CPU and CUDA kernels, reference and cases) shows
-what it is for. Writing is all or nothing: the folder is assembled beside its
+what it is for; --cpu-only leaves the CUDA kernel out. Writing is all or nothing: the folder is assembled beside its
 final place and renamed in, then ops.cmake gets its line.
 """
 
@@ -172,8 +172,10 @@ def _include_line(name: str) -> str:
     return f'include("${{CMAKE_CURRENT_LIST_DIR}}/{name}/op.cmake")\n'
 
 
-def create(name: str, ops: Path) -> Path:
-    """Creates ops/<name>/ and lists it in ops/ops.cmake; returns the op folder."""
+def create(name: str, ops: Path, cuda: bool = True) -> Path:
+    """Creates ops/<name>/ and lists it in ops/ops.cmake; returns the op
+    folder. cuda False: an op with a CPU kernel alone (no .cu, no cuda in the
+    spec, no CUDA sources in op.cmake)."""
     _check_name(name)
     ops = ops.resolve()
     if ops.exists() and not ops.is_dir():
@@ -191,7 +193,12 @@ def create(name: str, ops: Path) -> Path:
     _check_camel_name(name, list(op_dirs(ops)) if listing.is_file() else [])
     ns = cxx_namespace(ops)
     sources = {f"{name}.h": SPEC, f"{name}_cpu.cc": CPU, f"{name}.cu": CUDA, "reference.py": REFERENCE,
-             "op.cmake": OP_CMAKE}
+               "op.cmake": OP_CMAKE}
+    if not cuda:
+        del sources[f"{name}.cu"]
+        sources[f"{name}.h"] = "".join(line for line in SPEC.splitlines(True)
+                                       if "cuda(" not in line).replace("the two kernels", "the kernel")
+        sources["op.cmake"] = OP_CMAKE.replace(" CUDA {name}.cu", "")
     ops.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=ops))
     try:
@@ -210,14 +217,15 @@ def create(name: str, ops: Path) -> Path:
     return folder
 
 
-def main(name: str, ops: str) -> int:
+def main(name: str, ops: str, cuda: bool = True) -> int:
     try:
-        folder = create(name, Path(ops))
+        folder = create(name, Path(ops), cuda)
     except (NewOpError, OSError) as e:
         print(f"opforge new: {e}", file=sys.stderr)
         return 2
-    print(f"created {folder}: {name}.h (spec), {name}_cpu.cc, {name}.cu (kernels), reference.py; "
+    kernels = f"{name}_cpu.cc, {name}.cu (kernels)" if cuda else f"{name}_cpu.cc (kernel)"
+    print(f"created {folder}: {name}.h (spec), {kernels}, reference.py; "
           f"listed in {folder.parent / 'ops.cmake'}")
-    print("next: write the math in the kernels and reference.py, then build, e.g. "
+    print(f"next: write the math in the {'kernels' if cuda else 'kernel'} and reference.py, then build, e.g. "
           f"`opforge build --ops {shlex.quote(str(folder.parent))} --release 23.05`")
     return 0

@@ -481,6 +481,7 @@ def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> 
                         {"cpu_only_reason": cuda.cpu_only_reason if cuda else "no CUDA setup"},
         "namespace": namespace,
         "ops": list(cases.op_dirs(ops)),
+        "cuda_ops": ops_folder.cuda_ops(ops),  # the others have CPU kernels alone, and no TensorRT plugin
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "libraries": libs,
     }
@@ -488,7 +489,8 @@ def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> 
 
 def _is_release_folder(folder: Path) -> bool:
     try:
-        return "libraries" in json.loads((folder / "manifest.json").read_text())
+        manifest = json.loads((folder / "manifest.json").read_text())
+        return isinstance(manifest, dict) and "libraries" in manifest
     except (OSError, ValueError, TypeError):
         return False
 

@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "opforge/kernel_api.h"
 
@@ -96,8 +97,9 @@ struct Output {
 // TensorRT plugin or self-test case).
 template <class Spec, class = void>
 struct HasCuda : std::false_type {};
-template <class Spec>
-struct HasCuda<Spec, std::void_t<decltype(&Spec::cuda)>> : std::true_type {};
+template <class Spec>  // the call, not &Spec::cuda: a helper overload of cuda must not hide the entry point
+struct HasCuda<Spec, std::void_t<decltype(Spec::cuda(std::declval<const Args&>(), std::declval<Stream>()))>>
+    : std::true_type {};
 template <class Spec>
 constexpr bool has_cuda = HasCuda<Spec>::value;
 
