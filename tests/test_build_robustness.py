@@ -61,6 +61,8 @@ CASES = {
     "header of an earlier opforge": (lambda d: (d / "scale.cu").write_text(
         '#include "opforge/cuda_launch.cuh"\n' + (d / "scale.cu").read_text()), 2,
         "opforge/cuda_launch.cuh is gone: include opforge/cuda_elementwise.cuh"),
+    "CUDA kernel deleted, still listed": (lambda d: (d / "scale.cu").unlink(), 2,
+                                          "scale (for a CPU-only op, remove CUDA and its sources from op.cmake"),
     "CUDA sources for a spec without a CUDA kernel": (lambda d: (d / "scale.h").write_text(
         (d / "scale.h").read_text().replace("static const char* cuda(", "// static const char* cuda(")), 2,
         "lists CUDA sources, but"),

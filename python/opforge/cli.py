@@ -126,8 +126,9 @@ def parser() -> argparse.ArgumentParser:
                         "~/.cache/opforge/cuda); 'none' builds CPU-only libraries")
     b.set_defaults(run=_build)
 
-    n = sub.add_parser("new", help="create an op folder (spec, CPU and CUDA kernels, numpy reference) that builds "
-                                   "and passes the tests as generated, and list it in the ops folder's ops.cmake")
+    n = sub.add_parser("new", help="create an op folder (spec, CPU and CUDA kernels or --cpu-only, numpy reference) "
+                                   "that builds and passes the tests as generated, and list it in the ops folder's "
+                                   "ops.cmake")
     n.add_argument("name", help="the op's snake_case name, e.g. fused_gelu")
     n.add_argument("--ops", default="ops", metavar="DIR",
                    help="the ops folder (default ./ops); created with its ops.cmake when new")

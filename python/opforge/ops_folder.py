@@ -116,7 +116,9 @@ def check(ops: Path) -> list[str]:
             raise OpsFolderError(f"{op_cmake}: needs SPEC <one header> and KERNELS <at least one source>")
         for file in [*parts["SPEC"], *parts["KERNELS"], *parts.get("CUDA", [])]:
             if not (folder / file).is_file():
-                raise OpsFolderError(f"{op_cmake} lists {file}, which is not in {folder}")
+                cpu_only = (" (for a CPU-only op, remove CUDA and its sources from op.cmake, and cuda from the spec)"
+                            if file in parts.get("CUDA", []) else "")
+                raise OpsFolderError(f"{op_cmake} lists {file}, which is not in {folder}{cpu_only}")
             source = (folder / file).read_text(errors="replace")
             for pattern, advice in GONE.items():
                 if pattern.search(source):
@@ -129,7 +131,8 @@ def check(ops: Path) -> list[str]:
         declares_cuda = CUDA_ENTRY.search(_code(spec)) is not None
         if parts.get("CUDA") and not declares_cuda:
             raise OpsFolderError(f"{op_cmake} lists CUDA sources, but {spec_file} declares no CUDA kernel: add "
-                                 "`static const char* cuda(const Args& args, Stream stream);` to its Spec")
+                                 "`static const char* cuda(const Args& args, Stream stream);` to its Spec, or, "
+                                 "for a CPU-only op, remove CUDA and its sources from op.cmake")
         if declares_cuda and not parts.get("CUDA"):
             raise OpsFolderError(f"{spec_file} declares a CUDA kernel, but {op_cmake} lists no CUDA sources: add "
                                  f"CUDA {name}.cu there, or, for a CPU-only op, remove the declaration of cuda")
