@@ -98,6 +98,14 @@ def test_second_run_changes_nothing(repo):
     assert proc.returncode == 0, proc.stderr
     assert "nothing to change" in proc.stdout
     assert snapshot(repo) == before
+    # A rebuild of the same libraries: only the manifest's copy changes, and deploy says it wrote it.
+    rebuilt = repo.parent / "rebuilt"
+    shutil.copytree(DIST, rebuilt)
+    manifest = json.loads((rebuilt / "manifest.json").read_text())
+    (rebuilt / "manifest.json").write_text(json.dumps({**manifest, "built_at": "2099-01-01T00:00:00Z"}))
+    proc = deploy(repo, "--mount", MOUNT, libs=rebuilt)
+    assert proc.returncode == 0 and "nothing to change" not in proc.stdout, proc.stdout + proc.stderr
+    assert f"wrote {repo / 'opforge-manifest.opforge.json'}" in proc.stdout.splitlines(), proc.stdout
 
 
 def test_a_config_keeps_its_comments_and_layout_when_the_field_is_added(repo):

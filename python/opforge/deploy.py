@@ -415,6 +415,7 @@ def apply(p: Plan) -> list[str]:
             copy = folder / f"opforge-manifest.{p.namespace}.json"
             if not copy.is_file() or copy.read_bytes() != p.manifest.read_bytes():
                 writes.text(copy, p.manifest.read_text())
+                changes.append(f"wrote {copy}")
         record = p.record()
         launch = folder / LAUNCH
         script = launch_script(record)
@@ -424,6 +425,7 @@ def apply(p: Plan) -> list[str]:
         text = json.dumps(record, indent=2) + "\n"
         if not (folder / RECORD).is_file() or (folder / RECORD).read_text() != text:
             writes.text(folder / RECORD, text)
+            changes.append(f"wrote {folder / RECORD}")
     except BaseException:
         writes.rollback()
         raise
