@@ -89,7 +89,8 @@ def copy_seconds(nbytes: int, repeat: int) -> float:
     return statistics.median(sample_seconds(lambda: np.copyto(dst, src), repeat=repeat)[0])
 
 
-def torch_cases(n: int):
+def torch_cases(n: int, builtins=None):
+    """builtins: where clamp and fmod come from (torch, or torch.ops.aten)."""
     import opforge
     import torch
 
@@ -100,15 +101,17 @@ def torch_cases(n: int):
     i = torch.randint(-1000, 1000, (n,), dtype=torch.int64)
     rows, w = torch.randn(n // ROW, ROW), torch.randn(ROW)
 
+    builtin = builtins or torch
+
     def zeroed(t):
         y = torch.zeros_like(t)
         y[:1] = t[:1]
         return y
 
     return {
-        "clip": (lambda: ops.clip(x, -0.5, 0.5), lambda: torch.clamp(x, -0.5, 0.5)),
-        "clip_f16": (lambda: ops.clip(h, -0.5, 0.5), lambda: torch.clamp(h, -0.5, 0.5)),
-        "modulo": (lambda: ops.modulo(x, b), lambda: torch.fmod(x, b)),
+        "clip": (lambda: ops.clip(x, -0.5, 0.5), lambda: builtin.clamp(x, -0.5, 0.5)),
+        "clip_f16": (lambda: ops.clip(h, -0.5, 0.5), lambda: builtin.clamp(h, -0.5, 0.5)),
+        "modulo": (lambda: ops.modulo(x, b), lambda: builtin.fmod(x, b)),
         "zero_out": (lambda: ops.zero_out(i), lambda: zeroed(i)),
         "rms_norm": (lambda: ops.rms_norm(rows, w, 1e-6),
                      lambda: rows * torch.rsqrt(rows.pow(2).mean(-1, keepdim=True) + 1e-6) * w),
@@ -120,12 +123,8 @@ def torch_ops_cases(n: int):
     the path every custom op takes from Python."""
     import torch
 
-    ours = torch_cases(n)
-    aten = torch.ops.aten
-    x, h, b = torch.randn(n), torch.randn(n).half(), torch.randn(n) + 3
-    return {"clip": (ours["clip"][0], lambda: aten.clamp(x, -0.5, 0.5)),
-            "clip_f16": (ours["clip_f16"][0], lambda: aten.clamp(h, -0.5, 0.5)),
-            "modulo": (ours["modulo"][0], lambda: aten.fmod(x, b))}
+    cases = torch_cases(n, builtins=torch.ops.aten)
+    return {op: cases[op] for op in ("clip", "clip_f16", "modulo")}
 
 
 def script_calls(n: int) -> int:
@@ -245,8 +244,8 @@ def onnxruntime_cases(n: int):
     return cases
 
 
-CASES = {"torch": torch_cases, "torch.ops": torch_ops_cases, "torchscript": torchscript_cases, "tensorflow": tensorflow_cases,
-         "onnxruntime": onnxruntime_cases}
+CASES = {"torch": torch_cases, "torch.ops": torch_ops_cases, "torchscript": torchscript_cases,
+         "tensorflow": tensorflow_cases, "onnxruntime": onnxruntime_cases}
 
 
 def run_framework(framework: str, repeat: int) -> list[dict]:

@@ -89,7 +89,6 @@ function(opforge_add_kernel_libraries)
     # Ops without CUDA kernels (their specs declare no cuda): CPU-only
     # libraries, and no target opforge_kernels_cuda for anything to link.
     message(STATUS "opforge: no op has a CUDA kernel: CPU-only libraries")
-    set(OPFORGE_NO_CUDA_KERNELS "no op has a CUDA kernel" PARENT_SCOPE)
     set_property(GLOBAL PROPERTY OPFORGE_SELFTEST_REPORT "not built: no op has a CUDA kernel")
   elseif(OPFORGE_HAVE_CUDA)
     add_library(opforge_kernels_cuda STATIC ${cuda_srcs})

@@ -43,11 +43,12 @@ if(OPFORGE_CUDA)
 endif()
 
 # opforge_adapter_cuda(<out_var> <framework_has_gpu>): ON when the adapter
-# should carry CUDA kernels (some op has one), per OPFORGE_ADAPTER_CUDA, else OFF.
+# should carry CUDA kernels, per OPFORGE_ADAPTER_CUDA, else OFF (opforge_framework_library
+# then links them where some op has one).
 function(opforge_adapter_cuda out_var framework_has_gpu)
   set(${out_var} OFF PARENT_SCOPE)
-  if(TARGET opforge_kernels_cuda AND (OPFORGE_ADAPTER_CUDA STREQUAL "ON"
-                                      OR (OPFORGE_ADAPTER_CUDA STREQUAL "AUTO" AND framework_has_gpu)))
+  if(OPFORGE_HAVE_CUDA AND (OPFORGE_ADAPTER_CUDA STREQUAL "ON"
+                            OR (OPFORGE_ADAPTER_CUDA STREQUAL "AUTO" AND framework_has_gpu)))
     set(${out_var} ON PARENT_SCOPE)
   endif()
 endfunction()

@@ -56,7 +56,7 @@ if(_tf_libdir)
   target_link_directories(opforge_tensorflow PRIVATE "${_tf_libdir}")
 endif()
 
-if(_with_cuda)
+if(OPFORGE_tensorflow_CUDA)  # set by opforge_framework_library where it linked the CUDA kernels
   target_compile_definitions(opforge_tensorflow PRIVATE GOOGLE_CUDA=1 EIGEN_USE_GPU)
 endif()
 opforge_report(tensorflow BUILT "tensorflow ${_tf_version}"

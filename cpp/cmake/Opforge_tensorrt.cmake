@@ -59,10 +59,10 @@ if(_trt_version VERSION_LESS OPFORGE_TENSORRT_MIN_VERSION)
   return()
 endif()
 
-if(NOT OPFORGE_HAVE_CUDA OR NOT TARGET opforge_kernels_cuda)
+if(NOT TARGET opforge_kernels_cuda)  # made only with a CUDA compiler and CUDA sources
   set(_why "no CUDA compiler found")
   if(OPFORGE_HAVE_CUDA)
-    set(_why "${OPFORGE_NO_CUDA_KERNELS}")
+    set(_why "no op has a CUDA kernel")
   endif()
   opforge_report(tensorrt SKIPPED "TensorRT plugins need CUDA kernels; ${_why}" VERSION "${_trt_version}")
   return()

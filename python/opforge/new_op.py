@@ -3,8 +3,9 @@ passes the test suite as generated.
 
 The template is a real small op, y = a + alpha * b over float32 and float16,
 so that every part (spec, CPU and CUDA kernels, reference and cases) shows
-what it is for; --cpu-only leaves the CUDA kernel out. Writing is all or nothing: the folder is assembled beside its
-final place and renamed in, then ops.cmake gets its line.
+what it is for; --cpu-only leaves the CUDA kernel out. Writing is all or
+nothing: the folder is assembled beside its final place and renamed in, then
+ops.cmake gets its line.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ RESERVED = CXX_KEYWORDS | OPFORGE_NAMES | {"std", "opforge", "name"}
 
 SPEC = '''\
 // {name}: y = a + alpha * b, elementwise, in float32 whatever the storage dtype.
-// Made by `opforge new`: change the spec, the two kernels and reference.py.
+// Made by `opforge new`: change the spec, {kernels} and reference.py.
 #pragma once
 
 #include "opforge/op_spec.h"
@@ -53,8 +54,7 @@ struct Spec : SpecBase {{
   static constexpr std::array<Attr, 1> kAttrs{{float_attr("alpha", 1.0)}};  // name, default[, min, max]
   static constexpr std::array<Relation, 1> kRelations{{same_shape(0, 1)}};
   static void cpu(const Args& args);                       // {name}_cpu.cc
-  static const char* cuda(const Args& args, Stream stream);  // {name}.cu: nullptr or CUDA's error
-}};
+{cuda_entry}}};
 OPFORGE_OP(Spec)
 
 }}  // namespace {ns}::{name}
@@ -136,7 +136,8 @@ def cases(values):
             yield [values(shape, dtype), values(shape, dtype)], {{"alpha": -0.75}}
 '''
 
-OP_CMAKE = "opforge_op({name} SPEC {name}.h KERNELS {name}_cpu.cc CUDA {name}.cu)\n"
+OP_CMAKE = "opforge_op({name} SPEC {name}.h KERNELS {name}_cpu.cc{cuda_sources})\n"
+CUDA_DECLARATION = "  static const char* cuda(const Args& args, Stream stream);  // {name}.cu: nullptr or CUDA's error\n"
 OPS_CMAKE_HEAD = "# The op folders of this ops folder, listed explicitly (no glob).\n"
 
 
@@ -192,18 +193,16 @@ def create(name: str, ops: Path, cuda: bool = True) -> Path:
         raise NewOpError(f"{listing} already lists an op named {name}")
     _check_camel_name(name, list(op_dirs(ops)) if listing.is_file() else [])
     ns = cxx_namespace(ops)
-    sources = {f"{name}.h": SPEC, f"{name}_cpu.cc": CPU, f"{name}.cu": CUDA, "reference.py": REFERENCE,
-               "op.cmake": OP_CMAKE}
-    if not cuda:
-        del sources[f"{name}.cu"]
-        sources[f"{name}.h"] = "".join(line for line in SPEC.splitlines(True)
-                                       if "cuda(" not in line).replace("the two kernels", "the kernel")
-        sources["op.cmake"] = OP_CMAKE.replace(" CUDA {name}.cu", "")
+    sources = {f"{name}.h": SPEC, f"{name}_cpu.cc": CPU, **({f"{name}.cu": CUDA} if cuda else {}),
+               "reference.py": REFERENCE, "op.cmake": OP_CMAKE}
+    fields = {"name": name, "ns": ns, "kernels": "the two kernels" if cuda else "the kernel",
+              "cuda_entry": CUDA_DECLARATION.format(name=name) if cuda else "",
+              "cuda_sources": f" CUDA {name}.cu" if cuda else ""}
     ops.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=ops))
     try:
         for file, template in sources.items():
-            (staging / file).write_text(template.format(name=name, ns=ns))
+            (staging / file).write_text(template.format(**fields))
         os.chmod(staging, 0o777 & ~files.umask())
         staging.rename(folder)
     except BaseException:

@@ -135,7 +135,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             cell = _cell(fw, sdk, release, source, ops, namespace, work, staging, console, setup, cxx)
             cells.append(cell)
         selftest = _selftest(release, source, ops, namespace, work, staging, host_cuda, cxx, console)
-        manifest = _manifest(release, chosen, namespace, ops, cells, staging, host_cuda)
+        manifest = _manifest(release, chosen, namespace, ops, with_cuda, cells, staging, host_cuda)
         manifest["sources"] = sources
         manifest["selftest"] = selftest
         console.table(manifest)
@@ -437,14 +437,15 @@ def built_from(source: Path, ops: Path, package: Path = PACKAGE) -> dict:
     writes dist/ there) are outputs, not sources."""
     modules = tuple(sorted(p.name for p in package.iterdir() if p.suffix == ".py" or p.name == "releases.toml"))
     return {"opforge": __version__, "opforge_sha256": files.tree_sha256(package, only=modules),
-            "build_files_sha256": files.tree_sha256(source, only=BUILD_FILES), "ops_sha256": files.tree_sha256(ops, leave_out=_is_release_folder)}
+            "build_files_sha256": files.tree_sha256(source, only=BUILD_FILES),
+            "ops_sha256": files.tree_sha256(ops, leave_out=_is_release_folder)}
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> dict:
+def _manifest(release, toolchain, namespace, ops, cuda_ops, cells, staging, cuda=None) -> dict:
     libs = []
     for c in cells:
         entry = {"framework": c.framework, "status": c.status}
@@ -481,7 +482,7 @@ def _manifest(release, toolchain, namespace, ops, cells, staging, cuda=None) -> 
                         {"cpu_only_reason": cuda.cpu_only_reason if cuda else "no CUDA setup"},
         "namespace": namespace,
         "ops": list(cases.op_dirs(ops)),
-        "cuda_ops": ops_folder.cuda_ops(ops),  # the others have CPU kernels alone, and no TensorRT plugin
+        "cuda_ops": cuda_ops,  # the others have CPU kernels alone, and no TensorRT plugin
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "libraries": libs,
     }
