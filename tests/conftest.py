@@ -23,6 +23,13 @@ def require_framework(module: str):
         pytest.skip(f"{module} is not installed in this environment ({e})")
 
 
+def old_runtime_pythons() -> list[str]:
+    """Interpreters of older onnxruntime releases, from OPFORGE_ORT_COMPAT_PYTHONS
+    (os.pathsep-separated); .ci/run sets it up for onnxruntime 1.15.0."""
+    raw = os.environ.get("OPFORGE_ORT_COMPAT_PYTHONS", "")
+    return [p for p in raw.split(os.pathsep) if p]
+
+
 def library(framework: str) -> str:
     import opforge
 

@@ -3,14 +3,13 @@ onnxruntime 1.15 (Triton 23.05) in its own virtual environment."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import library, require_framework, results_of, run_python
+from conftest import library, old_runtime_pythons, require_framework, results_of, run_python
 from opcases import OPS, OPS_DIR, all_cases, assert_matches, onnx_model, run_onnxruntime
 
 ort = require_framework("onnxruntime")
@@ -64,13 +63,6 @@ def test_attribute_of_the_wrong_type_is_refused(op, attrs, message):
     case.attrs = attrs
     with pytest.raises(Exception, match=re.escape(message)):
         run_onnxruntime(ort, library("onnxruntime"), onnx_model(case, "opforge"), case.inputs)
-
-
-def old_runtime_pythons() -> list[str]:
-    """Interpreters of older onnxruntime releases, from OPFORGE_ORT_COMPAT_PYTHONS
-    (os.pathsep-separated); .ci/run sets it up for onnxruntime 1.15.0."""
-    raw = os.environ.get("OPFORGE_ORT_COMPAT_PYTHONS", "")
-    return [p for p in raw.split(os.pathsep) if p]
 
 
 @pytest.mark.parametrize("python", old_runtime_pythons() or ["unset"])

@@ -19,6 +19,7 @@ manifest).
 | a TorchScript model whose namespace no preload provides | "Unknown builtin op: ns::op" |
 | an ONNX / TF model whose op its model_operations do not provide | "ns:Op(-1) is not a registered function/op" |
 | with --release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
+| with --release: an ONNX model's IR version or ai.onnx opset above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
 """
 
 from __future__ import annotations
@@ -330,6 +331,14 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                         f" (it was built for Triton {lib.built_for}: deploy a build of --release {release.name})"
                         if hint else ""))
                     hint = False  # once per library
+        onnx_models = [model for model, _ in models if model.onnx_stamps]
+        reads = releases.onnx_reads(release.onnxruntime)
+        for model in onnx_models if reads else []:
+            report.problems += model_ops.too_new_for(model, reads, release.name)
+        if onnx_models and not reads:
+            report.notes.append(f"the ONNX IR version and opset of {', '.join(m.name for m in onnx_models)}: not "
+                                f"checked (what ONNX Runtime {release.onnxruntime} reads was not measured: see "
+                                "releases.toml)")
     report.checked = [_count(len(server_wide), "server-wide library", "server-wide libraries"),
                       _count(len(models), "model", "models")]
     return report

@@ -45,7 +45,7 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from . import files, model_config, model_ops
+from . import files, model_config, model_ops, releases
 from ._library import FRAMEWORKS
 from .model_ops import Library, Model, split_name
 
@@ -119,9 +119,9 @@ def _manifest(libs: Path) -> dict:
     return manifest
 
 
-def release_libraries(libs: Path) -> tuple[str, list[str], dict[str, Library]]:
-    """The release's namespace, its ops, and its built libraries, each
-    checked against the sha256 its manifest records."""
+def release_libraries(libs: Path) -> tuple[str, list[str], dict[str, Library], dict]:
+    """The release's namespace, its ops, its built libraries, each checked
+    against the sha256 its manifest records, and the Triton release it names."""
     manifest = _manifest(libs)
     out = {}
     for entry in manifest["libraries"]:
@@ -136,7 +136,8 @@ def release_libraries(libs: Path) -> tuple[str, list[str], dict[str, Library]]:
                               "release folder again, or build it again")
         out[entry["framework"]] = Library(entry["framework"], file, frozenset(
             model_ops.op_names(entry["framework"], manifest["namespace"], manifest["ops"])))
-    return manifest["namespace"], manifest["ops"], out
+    release = manifest.get("release")
+    return manifest["namespace"], manifest["ops"], out, release if isinstance(release, dict) else {}
 
 
 def read_models(repository: Path, libraries: dict[str, Library]) -> list[Model]:
@@ -203,7 +204,7 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
         raise DeployError(f"--mount {mount}: give the absolute path at which the server sees the repository "
                           "(e.g. /models)")
     libs = Path(libs).resolve()
-    namespace, ops, libraries = release_libraries(libs)
+    namespace, ops, libraries, release = release_libraries(libs)
     previous = previous_record(repository)
     mount = _normal_mount(mount or str(repository))
     others = sorted(set(previous.get("namespaces", {})) - {namespace})
@@ -213,6 +214,10 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
                           f"again with --mount {mount}")
     p = Plan(repository, mount, namespace, libs / "manifest.json", libraries, read_models(repository, libraries),
              previous, preload_tensorflow=preload_tensorflow)
+    name, runtime = release.get("name"), release.get("onnxruntime")
+    reads = releases.onnx_reads(runtime) if isinstance(name, str) and isinstance(runtime, str) else None
+    for model in p.models if reads else []:  # not deploy's to refuse: the model fails whichever ops it is given
+        p.notes += model_ops.too_new_for(model, reads, name)
     names = {fw: model_ops.op_names(fw, namespace, ops) for fw in set(model_ops.FRAMEWORK_OF.values())}
     deployed = set(previous.get("namespaces", {}))
     for model in p.models:

@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import model_config
+from . import model_config, releases
 from .cases import camel, one_line, tf_op_name, tf_prefix
 
 BACKENDS = {  # config.pbtxt `platform` -> backend
@@ -64,6 +64,7 @@ class Model:
     needs: set[str] = field(default_factory=set)  # op names, as the framework names them
     how: str = ""  # how `needs` was read (exact, or best effort and why)
     has_config: bool = True  # False: Triton completes the config (no model_operations then)
+    onnx_stamps: dict = field(default_factory=dict)  # ONNX file -> OnnxStamp
 
     @property
     def config_path(self) -> Path:
@@ -158,6 +159,33 @@ def artifacts(model: Model) -> list[Path]:
     return [v / default for v in served_versions(model) if (v / default).exists()]
 
 
+@dataclass(frozen=True)
+class OnnxStamp:
+    """The versions an ONNX file is stamped with, which its runtime must read."""
+
+    ir_version: int
+    opset: int | None  # ai.onnx's; None: the model imports no ai.onnx opset
+
+
+def too_new_for(model: Model, reads: releases.OnnxReads, triton: str) -> list[str]:
+    """What in the model's ONNX files Triton's ONNX Runtime (`reads`) refuses
+    before it reads any op, one line each."""
+    refused = []
+    for f, stamp in sorted(model.onnx_stamps.items()):
+        where = f"model {model.name}: {f.relative_to(model.folder.parent)}"
+        runtime = f"Triton {triton}'s ONNX Runtime {reads.onnxruntime}"
+        if stamp.ir_version > reads.ir_version:
+            refused.append(f"{where} has ONNX IR version {stamp.ir_version}; {runtime} reads {reads.ir_version} at "
+                           f"most (the model fails to load: Unsupported model IR version): export it for IR "
+                           f"version {reads.ir_version} (onnx stamps its newest; a model that uses nothing newer "
+                           f"needs only model.ir_version = {reads.ir_version})")
+        if stamp.opset is not None and stamp.opset > reads.opset:
+            refused.append(f"{where} imports ai.onnx opset {stamp.opset}; {runtime} reads opset {reads.opset} at "
+                           f"most (the model fails to load: Opset {stamp.opset} is under development): export it "
+                           f"with opset_version={reads.opset} or lower")
+    return refused
+
+
 def read_needs(model: Model, libraries: list[Library]) -> None:
     reader = {"onnxruntime": _onnx, "pytorch": _torchscript, "tensorflow": _tensorflow, "tensorrt": _tensorrt}
     if model.backend not in reader:
@@ -170,13 +198,15 @@ def read_needs(model: Model, libraries: list[Library]) -> None:
     hows = []
     for f in files:
         try:
-            needs, how = reader[model.backend](f, [lib for lib in libraries
-                                                   if lib.framework == FRAMEWORK_OF[model.backend]])
+            needs, how, *stamp = reader[model.backend](f, [lib for lib in libraries
+                                                           if lib.framework == FRAMEWORK_OF[model.backend]])
         except Exception as e:  # DecodeError, BadZipFile, OSError, ...: the server would fail this model
             raise ModelReadError(f"model {model.name}: {f.relative_to(model.folder.parent)} cannot be read as a "
                                  f"{model.backend} model ({one_line(e)})") from None
         model.needs |= needs
         hows.append(how)
+        if stamp:
+            model.onnx_stamps[f] = stamp[0]
     model.how = hows[0]
 
 
@@ -202,7 +232,8 @@ def _onnx(path: Path, _libraries):
     walk(model.graph)
     for f in model.functions:
         walk(f)
-    return needs, "exact: the ONNX graph's node domains"
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    return needs, "exact: the ONNX graph's node domains", OnnxStamp(model.ir_version, opset)
 
 
 def _torchscript(path: Path, _libraries):

@@ -180,6 +180,23 @@ def get_release(name: str) -> Release:
     return releases[key]
 
 
+@dataclass(frozen=True)
+class OnnxReads:
+    """The newest ONNX IR version and ai.onnx opset a model may carry for one
+    ONNX Runtime version to load it (the [onnxruntime."X.Y.Z"] rows)."""
+
+    onnxruntime: str
+    ir_version: int
+    opset: int
+    source: str
+
+
+def onnx_reads(onnxruntime: str) -> OnnxReads | None:
+    """None where no row was measured: unknown, not guessed."""
+    row = _data().get("onnxruntime", {}).get(onnxruntime)
+    return None if row is None else OnnxReads(onnxruntime, row["ir_version"], row["opset"], row["source"])
+
+
 def _is_conflict(note: str) -> bool:
     return note.partition(":")[2].lstrip().startswith("conflict")
 
@@ -224,6 +241,11 @@ def format_release(release: Release, sources: Mapping[str, str] | None = None) -
         lines.append(f"  {label.ljust(width)}  {shown}")
         lines.append(f"  {'':{width}}    from {note}")
         used += [t for t in note.partition(":")[0].split("+") if t in tags and t not in used]
+        reads = onnx_reads(value) if key == "onnxruntime" else None
+        if reads is not None:
+            lines.append(f"  {'':{width}}    reads ONNX models of IR version <= {reads.ir_version}, "
+                         f"ai.onnx opset <= {reads.opset} (from {reads.source})")
+            used += [t for t in reads.source.partition(":")[0].split("+") if t in tags and t not in used]
     if used:
         lines += ["", "Sources:"] + [f"  {t}: {tags[t]}" for t in used]
     return "\n".join(lines)
