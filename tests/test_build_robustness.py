@@ -70,7 +70,7 @@ CASES = {
         (d / "op.cmake").read_text().replace(" CUDA scale.cu", "")), 2, "declares a CUDA kernel, but"),
     "kernel that computes wrong numbers": (lambda d: (d / "scale_cpu.cc").write_text(
         (d / "scale_cpu.cc").read_text().replace("return x * alpha;", "return x * alpha + 1.0f;")), 1,
-        "loads and computes"),
+        ("loads and computes failed", " (alpha=2.5): ")),  # the case named with its attributes
     "reference that raises": (lambda d: (d / "reference.py").write_text(
         "raise NotImplementedError\n" + (d / "reference.py").read_text()), 1,
         "reference.py: NotImplementedError"),
@@ -86,7 +86,8 @@ def test_broken_ops_folder(case, tmp_path, out):
     proc = opforge_build(*BUILD, "--ops", str(broken(tmp_path, edit)), "--out", str(out))
     assert proc.returncode == status, proc.stderr[-3000:]
     line = last_line(proc)
-    assert line.startswith("opforge build: ") and words in line, line
+    words = [words] if isinstance(words, str) else words
+    assert line.startswith("opforge build: ") and all(w in line for w in words), line
     assert_untouched(out)
 
 

@@ -85,3 +85,41 @@ def test_two_runs_take_turns(tmp_path):
     other.join(60)
     waiter.join(60)
     assert order == ["other run done", "this run"]
+
+
+def test_a_thread_holding_the_lock_goes_on_and_another_waits(tmp_path):
+    """Publishing under the lock its caller holds (tests/tritonserver.py
+    builds its venv so) must not wait for itself."""
+    dest = tmp_path / "entry"
+    done = []
+
+    def nested():
+        with locked(dest), locked(dest):
+            with staged_folder(dest) as stage:  # publishes under locked(dest) too
+                (stage / "made").write_text("yes")
+            done.append("nested")
+
+    worker = threading.Thread(target=nested, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert done == ["nested"] and (dest / "made").read_text() == "yes"
+
+    holding, release, order = threading.Event(), threading.Event(), []
+
+    def hold():
+        with locked(dest):
+            holding.set()
+            release.wait(60)
+            order.append("holder done")
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert holding.wait(60)
+    waiter = threading.Thread(target=_take, args=(dest, order), daemon=True)
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive()  # another thread of this process waits its turn
+    release.set()
+    holder.join(60)
+    waiter.join(60)
+    assert order == ["holder done", "this run"]

@@ -102,8 +102,12 @@ def test_cuda_toolkit_of_the_wrong_major_is_refused(tmp_path):
     assert not out.exists()
 
 
-def test_cpu_only_on_request(tmp_path):
+def test_cpu_only_on_request_and_what_the_replaced_folder_loses(tmp_path):
     out = tmp_path / "dist"
+    out.mkdir()  # an earlier build of two frameworks: this one makes only one of them, and says so
+    (out / "manifest.json").write_text(json.dumps({"libraries": [
+        {"framework": "onnxruntime", "status": "built"}, {"framework": "torch", "status": "built"},
+        {"framework": "tensorrt", "status": "not built"}]}))
     proc = opforge_build("--release", "23.05", "--out", str(out), "--toolchain", "pip", "--frameworks",
                          "onnxruntime", "--cuda", "none")
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -114,6 +118,9 @@ def test_cpu_only_on_request(tmp_path):
     checks = {c["check"]: c for c in lib["checks"]}
     assert lib["device"].startswith("CPU-only") and checks["CUDA kernels"]["result"] == "not run"
     assert not [n for n in elf.read(out / lib["library"]).needed if "cudart" in n]
+    lost = " ".join(proc.stderr.split())
+    assert "no longer holds the torch library of an earlier build (not in --frameworks)" in lost, lost[-2000:]
+    assert "no longer holds the onnxruntime" not in lost and "no longer holds the tensorrt" not in lost
 
 
 def test_release_folders_inside_the_ops_folder_are_not_sources(user_ops):

@@ -142,7 +142,6 @@ tritonserver 2.51.0 from nvidia-pytriton 0.7.0, tritonclient 2.73.0, numpy
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import platform
@@ -313,9 +312,9 @@ def _provision_once() -> dict:
     venv = venv_dir()
     info = _load_info(venv)
     if info is None:
-        venv.parent.mkdir(parents=True, exist_ok=True)
-        with open(venv.parent / f".{venv.name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # another pytest worker may be building it
+        from opforge.cache import locked
+
+        with locked(venv):  # another pytest worker may be building it
             info = _load_info(venv)
             if info is None:
                 info = _build(venv)

@@ -1,5 +1,6 @@
 """Measure what each ONNX Runtime version reads: the newest ONNX IR version
-and ai.onnx opset of a model it loads. Prints the [onnxruntime."X.Y.Z"] rows
+and the newest opset of ONNX's domains (ai.onnx, ai.onnx.ml) of a model it
+loads. Prints the [onnxruntime."X.Y.Z"] rows
 of python/opforge/releases.toml (tag ORTM).
 
     python tools/onnxruntime_limits.py 1.15.0 1.16.3 ...   (default: every
@@ -27,11 +28,12 @@ PROBE = r"""
 import json, onnxruntime as ort
 from onnx import TensorProto, helper
 
-def loads(ir_version, opset):
+def loads(ir_version, opsets):
     g = helper.make_graph([helper.make_node("Abs", ["x"], ["y"])], "g",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("" if d == "ai.onnx" else d, v)
+                                           for d, v in opsets.items()])
     m.ir_version = ir_version
     try:
         ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -39,13 +41,14 @@ def loads(ir_version, opset):
     except Exception:
         return False
 
-ir = max(k for k in range(7, 32) if loads(k, 13))
-opset = max(m for m in range(13, 64) if loads(ir, m))
-print(json.dumps([ort.__version__, ir, opset]))
+ir = max(k for k in range(7, 32) if loads(k, {"": 13}))
+opset = max(m for m in range(13, 64) if loads(ir, {"": m}))
+ml = max(m for m in range(1, 32) if loads(ir, {"": 13, "ai.onnx.ml": m}))
+print(json.dumps([ort.__version__, ir, {"ai.onnx": opset, "ai.onnx.ml": ml}]))
 """
 
 
-def measure(version: str, work: Path) -> tuple[int, int] | str:
+def measure(version: str, work: Path) -> tuple[int, dict[str, int]] | str:
     target = work / version
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                           f"onnxruntime=={version}"], capture_output=True, text=True)
@@ -55,8 +58,8 @@ def measure(version: str, work: Path) -> tuple[int, int] | str:
     probe = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env)
     if probe.returncode != 0:
         return f"probe failed: {(probe.stderr.strip().splitlines() or ['?'])[-1]}"
-    loaded, ir, opset = json.loads(probe.stdout.strip().splitlines()[-1])
-    return (ir, opset) if loaded == version else f"probe loaded onnxruntime {loaded}"
+    loaded, ir, opsets = json.loads(probe.stdout.strip().splitlines()[-1])
+    return (ir, opsets) if loaded == version else f"probe loaded onnxruntime {loaded}"
 
 
 def main(argv: list[str]) -> int:
@@ -67,7 +70,8 @@ def main(argv: list[str]) -> int:
             if isinstance(got, str):
                 print(f"# {version}: not measured ({got})")
             else:
-                print(f'[onnxruntime."{version}"]\nir_version = {got[0]}\nopset = {got[1]}\n'
+                opsets = ", ".join(f'"{domain}" = {v}' for domain, v in got[1].items())
+                print(f'[onnxruntime."{version}"]\nir_version = {got[0]}\nopsets = {{ {opsets} }}\n'
                       f'source = "ORTM: onnxruntime=={version} wheel"\n')
     return 0
 

@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from . import files
@@ -18,16 +19,30 @@ def cache_dir() -> Path:
     return Path(base) / "opforge"
 
 
+_held = threading.local()  # the lock files this thread holds
+
+
 @contextlib.contextmanager
 def locked(path: Path):
     """Holds an exclusive lock named after `path` (beside it) for the block:
-    two opforge runs provisioning one cache entry take turns."""
+    two opforge runs provisioning one cache entry take turns. A thread that
+    holds it already goes on (flock on a second descriptor would wait for
+    the first one forever); another thread of this process waits its turn."""
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f".{path.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock_file = (path.parent / f".{path.name}.lock").absolute()
+    held = _held.__dict__.setdefault("files", set())
+    if lock_file in held:
         yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        held.add(lock_file)
+        try:
+            yield
+        finally:
+            held.discard(lock_file)
 
 
 @contextlib.contextmanager

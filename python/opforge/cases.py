@@ -198,7 +198,9 @@ def verify(framework: str, library: str, ops_dir, namespace: str) -> dict:
             try:
                 assert_matches(case, run(case))
             except Exception as e:  # a wrong number or a framework error: both are failures
-                failures.append(f"{case.id}: {one_line(e)}")
+                # Cases of one shape told apart, on the one line a failure gets.
+                given = ", ".join(f"{k}={' '.join(repr(v).split())[:40]}" for k, v in case.attrs.items())
+                failures.append(f"{case.id}{f' ({given})' if given else ''}: {one_line(e)}")
         summary["ops"][op] = {"cases": len(cases), "failures": failures}
     return summary
 

@@ -18,8 +18,11 @@ manifest).
 | a library on the PyTorch route that needs libpython | Triton's libtorch process has none: the preload fails |
 | a TorchScript model whose namespace no preload provides | "Unknown builtin op: ns::op" |
 | an ONNX / TF model whose op its model_operations do not provide | "ns:Op(-1) is not a registered function/op" |
-| with --release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
-| with --release: an ONNX model's IR version or ai.onnx opset above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
+| for a release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
+| for a release: an ONNX model's IR version or opset (ai.onnx, ai.onnx.ml) above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
+
+The release is --release, else the one the opforge libraries examined were
+built for (their manifests), when they name one.
 """
 
 from __future__ import annotations
@@ -120,7 +123,8 @@ def describe(path: Path) -> Lib:
         lib.ops = model_ops.op_names(lib.framework, manifest["namespace"], ops)
         lib.names = {manifest["namespace"]} if lib.framework == "torch" else set(lib.ops)
         release = manifest.get("release")
-        lib.built_for = release.get("name", "") if isinstance(release, dict) else ""
+        name = release.get("name") if isinstance(release, dict) else None
+        lib.built_for = name if isinstance(name, str) else ""
         return lib
     if lib.framework == "torch":
         names, lib.loaded = _child(_TORCH_NAMES, str(path))
@@ -319,9 +323,23 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                        f"model {model.name}: needs {op}, and has no config.pbtxt to list the "
                                        "library in (Triton completes a config without model_operations)")
 
+    # A relative op_library_filename is the server's loader's to find: not a file here.
+    every_lib = {lib.path: lib for lib in [*server_wide, *[x for _, ls in models for x in ls]]
+                 if lib.path.is_absolute()}.values()
+    built_for = sorted({lib.built_for for lib in every_lib if lib.built_for})
+    if not release_name and built_for:
+        unknown = [name for name in built_for if name not in releases.load_releases()]
+        if len(built_for) == 1 and not unknown:
+            release_name = built_for[0]
+            report.notes.append(f"checked for Triton {release_name}, the release the opforge libraries here were "
+                                "built for (--release names another)")
+        else:
+            report.notes.append(f"the opforge libraries here were built for Triton {' and '.join(built_for)}"
+                                f"{' (unknown to this opforge: ' + ', '.join(unknown) + ')' if unknown else ''}: "
+                                "not checked for a release (--release names the one the server runs)")
     if release_name:
         release = releases.get_release(release_name)
-        for lib in {lib.path: lib for lib in [*server_wide, *[x for _, ls in models for x in ls]]}.values():
+        for lib in every_lib:
             checks = system_checks(lib.path, release) + ([abi_check(lib.path, release)]
                                                          if lib.framework == "torch" else [])
             hint = lib.built_for and lib.built_for != release.name

@@ -214,8 +214,9 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
                           f"again with --mount {mount}")
     p = Plan(repository, mount, namespace, libs / "manifest.json", libraries, read_models(repository, libraries),
              previous, preload_tensorflow=preload_tensorflow)
-    name, runtime = release.get("name"), release.get("onnxruntime")
-    reads = releases.onnx_reads(runtime) if isinstance(name, str) and isinstance(runtime, str) else None
+    name, known = release.get("name"), releases.load_releases()
+    # The release matrix's runtime, as `opforge check` reads it (not the copy the manifest froze).
+    reads = releases.onnx_reads(known[name].onnxruntime) if isinstance(name, str) and name in known else None
     for model in p.models if reads else []:  # not deploy's to refuse: the model fails whichever ops it is given
         p.notes += model_ops.too_new_for(model, reads, name)
     names = {fw: model_ops.op_names(fw, namespace, ops) for fw in set(model_ops.FRAMEWORK_OF.values())}

@@ -164,7 +164,7 @@ class OnnxStamp:
     """The versions an ONNX file is stamped with, which its runtime must read."""
 
     ir_version: int
-    opset: int | None  # ai.onnx's; None: the model imports no ai.onnx opset
+    opsets: dict  # domain ("" read as ai.onnx) -> the opset version it imports
 
 
 def too_new_for(model: Model, reads: releases.OnnxReads, triton: str) -> list[str]:
@@ -179,10 +179,12 @@ def too_new_for(model: Model, reads: releases.OnnxReads, triton: str) -> list[st
                            f"most (the model fails to load: Unsupported model IR version): export it for IR "
                            f"version {reads.ir_version} (onnx stamps its newest; a model that uses nothing newer "
                            f"needs only model.ir_version = {reads.ir_version})")
-        if stamp.opset is not None and stamp.opset > reads.opset:
-            refused.append(f"{where} imports ai.onnx opset {stamp.opset}; {runtime} reads opset {reads.opset} at "
-                           f"most (the model fails to load: Opset {stamp.opset} is under development): export it "
-                           f"with opset_version={reads.opset} or lower")
+        for domain, version in sorted(stamp.opsets.items()):
+            newest = reads.opsets.get(domain)
+            if newest is not None and version > newest:
+                refused.append(f"{where} imports {domain} opset {version}; {runtime} reads {domain} opset "
+                               f"{newest} at most (the model fails to load: Current official support for domain "
+                               f"{domain} is till opset {newest}): export it with {domain} opset {newest} or lower")
     return refused
 
 
@@ -232,8 +234,10 @@ def _onnx(path: Path, _libraries):
     walk(model.graph)
     for f in model.functions:
         walk(f)
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
-    return needs, "exact: the ONNX graph's node domains", OnnxStamp(model.ir_version, opset)
+    opsets: dict[str, int] = {}
+    for o in model.opset_import:  # "" and "ai.onnx" name one domain: the higher version counts
+        opsets[o.domain or "ai.onnx"] = max(o.version, opsets.get(o.domain or "ai.onnx", o.version))
+    return needs, "exact: the ONNX graph's node domains", OnnxStamp(model.ir_version, opsets)
 
 
 def _torchscript(path: Path, _libraries):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
@@ -150,8 +151,14 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             raise BuildFailed(f"no library could be built for Triton {release.name} ({why}). {out} was left as it was.")
         artifacts.write_deploy_files(staging, manifest, deploy_dir)
         os.chmod(staging, 0o777 & ~files.umask())  # mkdtemp's 0700: the server's user reads these
+        dropped = _dropped(out, manifest)
         _replace(staging, out)
         console.print(f"wrote {out}")
+        for fw in dropped:  # the folder is replaced whole: say what it lost, and why
+            cell = next((c for c in cells if c.framework == fw), None)
+            why = f"not built this time: {cell.reason}" if cell else "not in --frameworks"
+            console.print(f"[yellow]{escape(f'{out} no longer holds the {fw} library of an earlier build ({why})')}"
+                          "[/yellow]")
         return manifest
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -501,6 +508,17 @@ def _replaceable(out: Path) -> bool:
     if not out.is_dir():
         return False
     return _is_release_folder(out) or not any(out.iterdir())
+
+
+def _dropped(out: Path, manifest: dict) -> list[str]:
+    """The frameworks whose libraries the earlier release folder `out` holds and this build lacks."""
+    try:
+        earlier = json.loads((out / "manifest.json").read_text())["libraries"]
+        had = [c["framework"] for c in earlier if c.get("status") == "built" and isinstance(c.get("framework"), str)]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # none there, or not one to read
+        return []
+    built = {c["framework"] for c in manifest["libraries"] if c["status"] == "built"}
+    return [fw for fw in dict.fromkeys(had) if fw not in built]
 
 
 def _replace(staging: Path, out: Path) -> None:

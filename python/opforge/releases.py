@@ -182,19 +182,21 @@ def get_release(name: str) -> Release:
 
 @dataclass(frozen=True)
 class OnnxReads:
-    """The newest ONNX IR version and ai.onnx opset a model may carry for one
-    ONNX Runtime version to load it (the [onnxruntime."X.Y.Z"] rows)."""
+    """The newest ONNX IR version, and opset per ONNX domain, a model may
+    carry for one ONNX Runtime version to load it ([onnxruntime."X.Y.Z"])."""
 
     onnxruntime: str
     ir_version: int
-    opset: int
+    opsets: Mapping[str, int]  # "ai.onnx", "ai.onnx.ml"
     source: str
 
 
 def onnx_reads(onnxruntime: str) -> OnnxReads | None:
     """None where no row was measured: unknown, not guessed."""
     row = _data().get("onnxruntime", {}).get(onnxruntime)
-    return None if row is None else OnnxReads(onnxruntime, row["ir_version"], row["opset"], row["source"])
+    if row is None:
+        return None
+    return OnnxReads(onnxruntime, row["ir_version"], types.MappingProxyType(dict(row["opsets"])), row["source"])
 
 
 def _is_conflict(note: str) -> bool:
@@ -243,9 +245,12 @@ def format_release(release: Release, sources: Mapping[str, str] | None = None) -
         used += [t for t in note.partition(":")[0].split("+") if t in tags and t not in used]
         reads = onnx_reads(value) if key == "onnxruntime" else None
         if reads is not None:
-            lines.append(f"  {'':{width}}    reads ONNX models of IR version <= {reads.ir_version}, "
-                         f"ai.onnx opset <= {reads.opset} (from {reads.source})")
+            opsets = ", ".join(f"{domain} opset <= {v}" for domain, v in reads.opsets.items())
+            lines.append(f"  {'':{width}}    reads ONNX models of IR version <= {reads.ir_version}, {opsets} "
+                         f"(from {reads.source})")
             used += [t for t in reads.source.partition(":")[0].split("+") if t in tags and t not in used]
+        elif key == "onnxruntime" and value != UNKNOWN:
+            lines.append(f"  {'':{width}}    the ONNX IR versions and opsets it reads: not measured")
     if used:
         lines += ["", "Sources:"] + [f"  {t}: {tags[t]}" for t in used]
     return "\n".join(lines)
