@@ -20,6 +20,7 @@ manifest).
 | an ONNX / TF model whose op its model_operations do not provide | "ns:Op(-1) is not a registered function/op" |
 | for a release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
 | for a release: an ONNX model's IR version or opset (ai.onnx, ai.onnx.ml) above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
+| for a release: a TensorFlow model's op that the release's TensorFlow does not register, or a release without a TensorFlow backend | the model fails to load: "Op type not registered" |
 
 The release is --release, else the one the opforge libraries examined were
 built for (their manifests), when they name one.
@@ -37,7 +38,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cuda_toolkit, elf, model_ops, releases
+from . import cuda_toolkit, elf, model_ops, releases, toolchains
 from .cases import one_line
 from .release_checks import abi_check, system_checks
 
@@ -357,9 +358,51 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
             report.notes.append(f"the ONNX IR version and opset of {', '.join(m.name for m in onnx_models)}: not "
                                 f"checked (what ONNX Runtime {release.onnxruntime} reads was not measured: see "
                                 "releases.toml)")
+        _tensorflow_of_the_release([(model, libs) for model, libs in models if model.backend == "tensorflow"],
+                                   release, report)
     report.checked = [_count(len(server_wide), "server-wide library", "server-wide libraries"),
                       _count(len(models), "model", "models")]
     return report
+
+
+def _tensorflow_of_the_release(models: list, release: releases.Release, report: Report) -> None:
+    """TensorFlow models against the release's TensorFlow: an op it does not
+    register fails the model ("Op type not registered"), as does a release
+    without a TensorFlow backend. Read with the release's TensorFlow where an
+    `opforge build` for the release provisioned it; nothing is installed here."""
+    models = [(model, libs, model_ops.artifacts(model)) for model, libs in models]
+    models = [m for m in models if m[2]]
+    if not models:
+        return
+    if release.tensorflow == releases.NO_BACKEND:
+        for model, _, _ in models:
+            why = release.sources.get("tensorflow", "").partition(":")[2].strip()
+            report.problems.append(f"model {model.name}: Triton {release.name} has no TensorFlow backend, so the "
+                                   f"model cannot load{f' ({why})' if why else ''}")
+        return
+    python = toolchains.PipToolchain(release).made("tensorflow") if release.tensorflow != releases.UNKNOWN else None
+    names = ", ".join(model.name for model, _, _ in models)
+    if python is None:
+        report.notes.append(f"the TensorFlow ops of {names}: not checked against Triton {release.name}'s TensorFlow "
+                            f"{release.tensorflow} (`opforge build --release {release.name}` provisions it here)")
+        return
+    for model, libs, files in models:
+        provided = set().union(*[lib.ops for lib in libs if lib.framework == "tensorflow"] or [set()])
+        for f in files:
+            try:
+                version, unknown = model_ops.tf_unknown_ops(f, str(python)) or ("", set())
+            except (ValueError, OSError, subprocess.SubprocessError) as e:
+                report.notes.append(f"model {model.name}: {f.relative_to(model.folder.parent)} not read with "
+                                    f"TensorFlow {release.tensorflow} ({one_line(e)})")
+                continue
+            if version != release.tensorflow:
+                report.notes.append(f"the TensorFlow ops of {names}: not checked ({python} has TensorFlow "
+                                    f"{version or 'no TensorFlow'}, not {release.tensorflow})")
+                return
+            for op in sorted(unknown - model.needs - provided):
+                report.problems.append(f"model {model.name}: {f.relative_to(model.folder.parent)} uses TensorFlow "
+                                       f"op {op}, which TensorFlow {version} (Triton {release.name}) does not "
+                                       f"register (the model fails to load: Op type not registered '{op}')")
 
 
 def _count(n: int, one: str, many: str) -> str:

@@ -257,7 +257,7 @@ import json, sys
 try:
     from tensorflow.core.framework import graph_pb2
     from tensorflow.core.protobuf import saved_model_pb2
-    from tensorflow.python.framework import op_def_registry
+    from tensorflow.python.framework import op_def_registry, versions
 except ImportError:
     sys.exit(3)
 data = open(sys.argv[1], "rb").read()
@@ -270,22 +270,32 @@ for g in graphs:
     ops |= {n.op for n in g.node}
     for f in g.library.function:
         ops |= {n.op for n in f.node_def}
-print(json.dumps(sorted(op for op in ops if op_def_registry.get(op) is None)))
+print(json.dumps([versions.__version__, sorted(op for op in ops if op_def_registry.get(op) is None)]))
 """
 
 
-def _tensorflow(path: Path, libraries):
-    """In a child interpreter: importing TensorFlow is slow and noisy, and
-    must not happen in the process that writes the repository."""
+def tf_unknown_ops(path: Path, python: str = sys.executable) -> tuple[str, set[str]] | None:
+    """The TensorFlow version of `python` and the op names of the model at
+    `path` (a SavedModel folder or a GraphDef) that it does not register;
+    None where that python has no TensorFlow. In a child interpreter:
+    importing TensorFlow is slow and noisy, and must not happen in the
+    process that writes the repository."""
     pb = path / "saved_model.pb" if path.is_dir() else path
-    data = pb.read_bytes()
-    proc = subprocess.run([sys.executable, "-c", _TF_UNKNOWN_OPS, str(pb)], capture_output=True, text=True,
+    proc = subprocess.run([str(python), "-c", _TF_UNKNOWN_OPS, str(pb)], capture_output=True, text=True,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
-    if proc.returncode == 0:
-        return set(json.loads(proc.stdout.strip().splitlines()[-1])), \
-            "exact: ops of the graphs and function library that TensorFlow does not register itself"
-    if proc.returncode != 3:
+    if proc.returncode == 3:
+        return None
+    if proc.returncode != 0:
         raise ValueError((proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1])
+    version, unknown = json.loads(proc.stdout.strip().splitlines()[-1])
+    return version, set(unknown)
+
+
+def _tensorflow(path: Path, libraries):
+    read = tf_unknown_ops(path)
+    if read is not None:
+        return read[1], "exact: ops of the graphs and function library that TensorFlow does not register itself"
+    data = (path / "saved_model.pb" if path.is_dir() else path).read_bytes()
     found = {name for lib in libraries for name in lib.provides if name.encode() in data}
     return found, "best effort: TensorFlow is not importable here, so only the libraries' op names were looked for"
 

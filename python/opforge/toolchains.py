@@ -153,6 +153,12 @@ class PipToolchain:
                 return python
             return self._make_venv(path, python, stamp, requirements)
 
+    def made(self, name: str) -> Path | None:
+        """The python of venv `name` where an earlier run made it whole; None
+        otherwise (nothing is made here)."""
+        path = self.root / name
+        return path / "bin" / "python" if (path / ".opforge-requirements").is_file() else None
+
     def _make_venv(self, path: Path, python: Path, stamp: Path, requirements: list[str]) -> Path:
         self.log(f"creating {path} with {' '.join(requirements)} (first use: can take minutes)")
         shutil.rmtree(path, ignore_errors=True)

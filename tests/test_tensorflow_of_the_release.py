@@ -1,0 +1,88 @@
+"""`opforge check --release` reads a TensorFlow model with the release's own
+TensorFlow (the toolchain `opforge build --release` provisioned here): an op
+that TensorFlow does not register fails the model in the server, and so does
+a release without a TensorFlow backend."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import require_framework, results_of, run_python
+from test_check import check, problems
+
+from opforge import releases, toolchains
+
+SAVE = r"""
+import json, sys, tensorflow as tf
+
+class Model(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    def __call__(self, x):
+        y = tf.clip_by_value(x, -1.0, 1.0)
+        if sys.argv[2] == "newer":  # an op TensorFlow 2.12 does not have
+            y = tf.raw_ops.SegmentMaxV2(data=y, segment_ids=tf.zeros_like(y, dtype=tf.int32), num_segments=1)
+        return y
+
+m = Model()
+tf.saved_model.save(m, sys.argv[1], signatures=m.__call__)
+print(json.dumps({"ok": True}))
+"""
+
+LOAD = r"""
+import json, sys, tensorflow as tf
+try:
+    tf.saved_model.load(sys.argv[1])
+    print(json.dumps({"version": tf.__version__, "error": ""}))
+except Exception as e:
+    print(json.dumps({"version": tf.__version__, "error": str(e)}))
+"""
+
+CONFIG = 'name: "{name}"\nplatform: "tensorflow_savedmodel"\nmax_batch_size: 0\n'
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    require_framework("tensorflow")
+    repo = tmp_path_factory.mktemp("tf") / "models"
+    for name, kind in (("newer_op", "newer"), ("plain", "plain")):
+        (repo / name / "1").mkdir(parents=True)
+        (repo / name / "config.pbtxt").write_text(CONFIG.format(name=name))
+        results_of(run_python(SAVE, str(repo / name / "1" / "model.savedmodel"), kind))
+    return repo
+
+
+def release_tensorflow() -> str:
+    python = toolchains.PipToolchain(releases.get_release("23.05")).made("tensorflow")
+    if python is None:
+        pytest.skip("no TensorFlow toolchain of Triton 23.05 here (`make triton-23.05` provisions it)")
+    return str(python)
+
+
+def test_an_op_the_release_tensorflow_lacks_is_a_problem(repo):
+    python = release_tensorflow()
+    for name, error in (("newer_op", "Op type not registered 'SegmentMaxV2'"), ("plain", "")):
+        got = results_of(run_python(LOAD, str(repo / name / "1" / "model.savedmodel"), python=python))
+        assert got["version"] == "2.12.0" and (error in got["error"] if error else got["error"] == ""), got
+    lines = problems(check("--model-repository", repo, "--release", "23.05"))
+    assert lines == ["model newer_op: newer_op/1/model.savedmodel uses TensorFlow op SegmentMaxV2, which TensorFlow "
+                     "2.12.0 (Triton 23.05) does not register (the model fails to load: Op type not registered "
+                     "'SegmentMaxV2')"], lines
+
+
+def test_a_release_without_tensorflow_fails_every_tensorflow_model(repo):
+    lines = problems(check("--model-repository", repo, "--release", "25.10"))
+    assert lines == [f"model {name}: Triton 25.10 has no TensorFlow backend, so the model cannot load (TensorFlow "
+                     "backend dropped from 25.03 (last built in 25.02))" for name in ("newer_op", "plain")], lines
+
+
+def test_without_the_release_tensorflow_here_the_check_says_so(repo, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "opforge", "check", "--model-repository", str(repo), "--release",
+                           "23.05"], capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "empty-cache")))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("note: the TensorFlow ops of newer_op, plain: not checked against Triton 23.05's TensorFlow 2.12.0 "
+            "(`opforge build --release 23.05` provisions it here)") in proc.stderr.splitlines(), proc.stderr
