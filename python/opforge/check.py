@@ -396,8 +396,9 @@ def _tensorflow_of_the_release(models: list, release: releases.Release, report: 
                                     f"TensorFlow {release.tensorflow} ({one_line(e)})")
                 continue
             if version != release.tensorflow:
-                report.notes.append(f"the TensorFlow ops of {names}: not checked ({python} has TensorFlow "
-                                    f"{version or 'no TensorFlow'}, not {release.tensorflow})")
+                has = f"TensorFlow {version}" if version else "no TensorFlow"
+                report.notes.append(f"the TensorFlow ops of {names}: not checked ({python} has {has}, not "
+                                    f"TensorFlow {release.tensorflow})")
                 return
             for op in sorted(unknown - model.needs - provided):
                 report.problems.append(f"model {model.name}: {f.relative_to(model.folder.parent)} uses TensorFlow "

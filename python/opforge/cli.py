@@ -151,9 +151,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("libs", nargs="*", metavar="LIB", help="libraries preloaded server-wide (LD_PRELOAD)")
     c.add_argument("--model-repository", metavar="DIR", help="also the models' model_operations and needs")
     c.add_argument("--launch", metavar="FILE", help="a launch or env file: its LD_PRELOAD and TensorRT plugins")
-    c.add_argument("--release", metavar="YY.MM", help="also the release's rules: C++ ABI, GLIBC/GLIBCXX, libcudart, "
-                   "the ONNX IR versions and opsets its ONNX Runtime reads (default: the release the opforge "
-                   "libraries were built for, when they name one)")
+    c.add_argument("--release", metavar="YY.MM",
+                   help="also the release's rules: C++ ABI, GLIBC/GLIBCXX, libcudart, the ONNX IR versions and "
+                        "opsets its ONNX Runtime reads, the ops its TensorFlow registers (default: the release the "
+                        "opforge libraries were built for, when they name one)")
     c.set_defaults(run=_check)
 
     t = sub.add_parser("selftest", help="run the CUDA kernels against the CPU kernels on this machine's GPU "

@@ -170,10 +170,9 @@ class OnnxStamp:
 def too_new_for(model: Model, reads: releases.OnnxReads, triton: str) -> list[str]:
     """What in the model's ONNX files Triton's ONNX Runtime (`reads`) refuses
     before it reads any op, one line each."""
-    refused = []
+    refused, runtime = [], f"Triton {triton}'s ONNX Runtime {reads.onnxruntime}"
     for f, stamp in sorted(model.onnx_stamps.items()):
         where = f"model {model.name}: {f.relative_to(model.folder.parent)}"
-        runtime = f"Triton {triton}'s ONNX Runtime {reads.onnxruntime}"
         if stamp.ir_version > reads.ir_version:
             refused.append(f"{where} has ONNX IR version {stamp.ir_version}; {runtime} reads {reads.ir_version} at "
                            f"most (the model fails to load: Unsupported model IR version): export it for IR "
