@@ -185,6 +185,9 @@ def verify(framework: str, library: str, ops_dir, namespace: str) -> dict:
         raise SystemExit(f"cases.py: cannot verify {framework!r} here")
     summary = {"framework": framework, "version": version, "ops": {},
                "kernels": registered_kernels(framework, namespace, list(op_dirs(ops_dir)))}
+    if framework == "torch":  # what a TorchScript model calling the ops is resolved against when it loads
+        summary["schemas"] = [str(s) for op in op_dirs(ops_dir)
+                              for s in torch._C._jit_get_schemas_for_operator(f"{namespace}::{op}")]
     for op, op_dir in op_dirs(ops_dir).items():
         if not (op_dir / "reference.py").is_file():
             summary["ops"][op] = {"cases": 0, "failures": ["no reference.py: not checked"]}

@@ -21,6 +21,7 @@ manifest).
 | for a release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
 | for a release: an ONNX model's IR version or opset (ai.onnx, ai.onnx.ml) above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
 | for a release: a TensorFlow model's op that the release's TensorFlow does not register, or a release without a TensorFlow backend | the model fails to load: "Op type not registered" |
+| for a release: a TorchScript model the release's torch does not load (an op it lacks, a custom op called against another schema) | the model fails to load: "Unknown builtin op: aten::rms_norm" |
 
 The release is --release, else the one the opforge libraries examined were
 built for (their manifests), when they name one.
@@ -38,7 +39,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cuda_toolkit, elf, model_ops, releases, toolchains
+from . import cuda_toolkit, elf, model_ops, release_models, releases
 from .cases import one_line
 from .release_checks import abi_check, system_checks
 
@@ -51,6 +52,7 @@ class Lib:
     ops: set[str] = field(default_factory=set)  # op names as models need them (model_ops conventions)
     loaded: str = ""  # why the names could not be read, when they could not
     built_for: str = ""  # the Triton release its opforge manifest names, if any
+    schemas: list[str] | None = None  # torch: its ops' schemas, where known
 
     @property
     def label(self) -> str:
@@ -76,7 +78,8 @@ import json, sys, torch
 before = set(torch._C._dispatch_get_all_op_names())
 torch.ops.load_library(sys.argv[1])
 new = sorted(set(torch._C._dispatch_get_all_op_names()) - before)
-print(json.dumps(new))
+schemas = [str(s) for op in new for s in torch._C._jit_get_schemas_for_operator(op)]
+print(json.dumps({"ops": new, "schemas": schemas}))
 """
 _TRT_NAMES = r"""
 import ctypes, json, sys
@@ -98,7 +101,7 @@ print(json.dumps(sorted(op.name for op in ops.op)))
 """
 
 
-def _child(code: str, *args: str) -> tuple[list | None, str]:
+def _child(code: str, *args: str) -> tuple[list | dict | None, str]:
     # Release libraries need their CUDA runtime, as Triton's containers have it: the provisioned ones'.
     cudart = [str(d) for d in sorted(cuda_toolkit.cache_root().glob("*/lib64"))]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
@@ -126,12 +129,14 @@ def describe(path: Path) -> Lib:
         release = manifest.get("release")
         name = release.get("name") if isinstance(release, dict) else None
         lib.built_for = name if isinstance(name, str) else ""
+        if lib.framework == "torch":  # from an older opforge: none
+            lib.schemas = next(c for c in manifest["libraries"] if c.get("library") == path.name).get("schemas")
         return lib
     if lib.framework == "torch":
-        names, lib.loaded = _child(_TORCH_NAMES, str(path))
-        if names is not None:
-            lib.ops = set(names)
-            lib.names = {n.split("::")[0] for n in names}
+        found, lib.loaded = _child(_TORCH_NAMES, str(path))
+        if found is not None:
+            lib.ops, lib.schemas = set(found["ops"]), found["schemas"]
+            lib.names = {n.split("::")[0] for n in lib.ops}
     elif lib.framework == "tensorflow":
         names, lib.loaded = _child(_TF_NAMES, str(path))
         if names is not None:
@@ -358,52 +363,14 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
             report.notes.append(f"the ONNX IR version and opset of {', '.join(m.name for m in onnx_models)}: not "
                                 f"checked (what ONNX Runtime {release.onnxruntime} reads was not measured: see "
                                 "releases.toml)")
-        _tensorflow_of_the_release([(model, libs) for model, libs in models if model.backend == "tensorflow"],
-                                   release, report)
+        release_models.tensorflow_models([(model, libs) for model, libs in models if model.backend == "tensorflow"],
+                                         release, report.problems, report.notes)
+        release_models.torchscript_models([model for model, _ in models if model.backend == "pytorch"],
+                                          [lib for lib in server_wide if lib.framework == "torch"], release,
+                                          report.problems, report.notes)
     report.checked = [_count(len(server_wide), "server-wide library", "server-wide libraries"),
                       _count(len(models), "model", "models")]
     return report
-
-
-def _tensorflow_of_the_release(models: list, release: releases.Release, report: Report) -> None:
-    """TensorFlow models against the release's TensorFlow: an op it does not
-    register fails the model ("Op type not registered"), as does a release
-    without a TensorFlow backend. Read with the release's TensorFlow where an
-    `opforge build` for the release provisioned it; nothing is installed here."""
-    models = [(model, libs, model_ops.artifacts(model)) for model, libs in models]
-    models = [m for m in models if m[2]]
-    if not models:
-        return
-    if release.tensorflow == releases.NO_BACKEND:
-        for model, _, _ in models:
-            why = release.sources.get("tensorflow", "").partition(":")[2].strip()
-            report.problems.append(f"model {model.name}: Triton {release.name} has no TensorFlow backend, so the "
-                                   f"model cannot load{f' ({why})' if why else ''}")
-        return
-    python = toolchains.PipToolchain(release).made("tensorflow") if release.tensorflow != releases.UNKNOWN else None
-    names = ", ".join(model.name for model, _, _ in models)
-    if python is None:
-        report.notes.append(f"the TensorFlow ops of {names}: not checked against Triton {release.name}'s TensorFlow "
-                            f"{release.tensorflow} (`opforge build --release {release.name}` provisions it here)")
-        return
-    for model, libs, files in models:
-        provided = set().union(*[lib.ops for lib in libs if lib.framework == "tensorflow"] or [set()])
-        for f in files:
-            try:
-                version, unknown = model_ops.tf_unknown_ops(f, str(python)) or ("", set())
-            except (ValueError, OSError, subprocess.SubprocessError) as e:
-                report.notes.append(f"model {model.name}: {f.relative_to(model.folder.parent)} not read with "
-                                    f"TensorFlow {release.tensorflow} ({one_line(e)})")
-                continue
-            if version != release.tensorflow:
-                has = f"TensorFlow {version}" if version else "no TensorFlow"
-                report.notes.append(f"the TensorFlow ops of {names}: not checked ({python} has {has}, not "
-                                    f"TensorFlow {release.tensorflow})")
-                return
-            for op in sorted(unknown - model.needs - provided):
-                report.problems.append(f"model {model.name}: {f.relative_to(model.folder.parent)} uses TensorFlow "
-                                       f"op {op}, which TensorFlow {version} (Triton {release.name}) does not "
-                                       f"register (the model fails to load: Op type not registered '{op}')")
 
 
 def _count(n: int, one: str, many: str) -> str:

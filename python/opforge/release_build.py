@@ -50,6 +50,7 @@ class Cell:
     build_info: dict = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     twin: dict | None = None
+    schemas: list[str] | None = None  # torch: the ops' schemas as the release's torch registered them
     cuda: toolchains.CudaSetup | None = None
     cxx: cxx_toolchain.CxxToolchain | None = None  # the release's older C++ toolchain, when one is used
 
@@ -326,7 +327,7 @@ def _checks(cell, release, source, ops, namespace, work, args, console) -> list[
     else:
         if fw == "onnxruntime" and cell.cxx:
             checks.append(_load_check(cell, lib, []))
-        checks += _numeric(fw, lib, sdk, ops, namespace, f"in {fw} {{version}}", cell.cuda)
+        checks += _numeric(cell, lib, ops, namespace, f"in {fw} {{version}}")
     return checks
 
 
@@ -362,7 +363,7 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
     if sdk.twin_cmake_args is None:  # same ABI: the shipped library itself runs here
         if cell.cxx:
             checks.append(_load_check(cell, lib, [Path(sdk.libraries[0]).parent]))
-        checks += _numeric("torch", lib, sdk, ops, namespace, f"in torch {sdk.version}", cell.cuda)
+        checks += _numeric(cell, lib, ops, namespace, f"in torch {sdk.version}")
         return checks
     # The shipped library cannot load in this torch (other ABI): a twin with its ABI does.
     twin_args = [*sdk.twin_cmake_args, *[a for a in args if not a.startswith("-DOPFORGE_TORCH_")]]
@@ -370,9 +371,9 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
     if not isinstance(twin, Path):
         checks.append(Check("twin loads and computes", False, f"the twin did not build: {twin}"))
         return checks
-    twin_checks = _numeric("torch", twin, sdk, ops, namespace,
+    twin_checks = _numeric(cell, twin, ops, namespace,
                            f"twin built from the same sources with torch {sdk.version}'s own ABI "
-                           f"(_GLIBCXX_USE_CXX11_ABI={int(sdk.cxx11_abi)}), loaded in torch {sdk.version}", cell.cuda)
+                           f"(_GLIBCXX_USE_CXX11_ABI={int(sdk.cxx11_abi)}), loaded in torch {sdk.version}")
     if cell.cxx:  # the shipped library needs the release's libtorch (other ABI); its twin loads here
         twin_checks.insert(0, _load_check(cell, twin, [Path(sdk.libraries[0]).parent], "loads under the release's glibc"))
     for check in twin_checks:
@@ -381,9 +382,11 @@ def _torch_checks(cell, release, source, ops, namespace, work, args) -> list[Che
     return checks + twin_checks
 
 
-def _numeric(fw, lib, sdk, ops, namespace, where, cuda=None) -> list[Check]:
+def _numeric(cell, lib, ops, namespace, where) -> list[Check]:
     """Every op case in the framework, and (torch, TensorFlow) the devices
-    each op has kernels for once the library is loaded."""
+    each op has kernels for once the library is loaded; (torch) the ops'
+    schemas go to cell.schemas."""
+    fw, sdk, cuda = cell.framework, cell.sdk, cell.cuda
     if not sdk.python:
         return [Check("loads and computes", None, f"no interpreter with {fw} to load it in")]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -410,6 +413,7 @@ def _numeric(fw, lib, sdk, ops, namespace, where, cuda=None) -> list[Check]:
         detail += f"; no case ran for {', '.join(unchecked)} (its reference.py's cases() gave none here)"
     checks = [Check("loads and computes", not failures and n > 0 and not unchecked,
                     detail if not failures else f"{detail}: {len(failures)} failed: {'; '.join(failures[:3])}")]
+    cell.schemas = summary.get("schemas", cell.schemas)
     if summary.get("kernels") is not None:
         checks.append(_kernels_check(fw, summary["kernels"], lib, summary["version"], ops_folder.cuda_ops(ops)))
     return checks
@@ -478,6 +482,8 @@ def _manifest(release, toolchain, namespace, ops, cuda_ops, cells, staging, cuda
                 entry["cxx_toolchain"] = c.cxx.as_dict()
             if c.twin:
                 entry["twin"] = c.twin
+            if c.schemas is not None:  # `opforge check` loads TorchScript models in the release's torch with them
+                entry["schemas"] = c.schemas
         libs.append(entry)
     r = release
     return {

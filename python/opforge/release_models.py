@@ -1,0 +1,184 @@
+"""Models read by the release's own frameworks, before the server does: a
+TensorFlow model by the release's TensorFlow, a TorchScript model loaded by
+the release's torch (PyPI's stand-in for its NGC libtorch). Both come from
+the toolchains `opforge build --release` provisioned here; nothing is
+installed by `opforge check`, which then says what it did not check.
+
+| model | read with | what fails it in Triton |
+|---|---|---|
+| TensorFlow SavedModel / GraphDef | the release's tensorflow-cpu | an op that TensorFlow does not register: "Op type not registered" |
+| TorchScript (pytorch_libtorch) | the release's PyPI torch, with the custom ops' schemas defined | anything `torch::jit::load` refuses: "Unknown builtin op: aten::rms_norm", a custom op called against another schema, a file format it does not read |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from . import model_ops, releases, toolchains
+from .cases import one_line
+
+
+def tensorflow_models(models: list, release: releases.Release, problems: list, notes: list) -> None:
+    """TensorFlow models [(model, its libraries)] against the release's
+    TensorFlow: an op it does not register fails the model, as does a
+    release without a TensorFlow backend."""
+    models = [(model, libs, model_ops.artifacts(model)) for model, libs in models]
+    models = [m for m in models if m[2]]
+    if not models:
+        return
+    if release.tensorflow == releases.NO_BACKEND:
+        for model, _, _ in models:
+            why = release.sources.get("tensorflow", "").partition(":")[2].strip()
+            problems.append(f"model {model.name}: Triton {release.name} has no TensorFlow backend, so the "
+                            f"model cannot load{f' ({why})' if why else ''}")
+        return
+    python = toolchains.PipToolchain(release).made("tensorflow") if release.tensorflow != releases.UNKNOWN else None
+    names = ", ".join(model.name for model, _, _ in models)
+    if python is None:
+        notes.append(f"the TensorFlow ops of {names}: not checked against Triton {release.name}'s TensorFlow "
+                     f"{release.tensorflow} (`opforge build --release {release.name}` provisions it here)")
+        return
+    for model, libs, files in models:
+        provided = set().union(*[lib.ops for lib in libs if lib.framework == "tensorflow"] or [set()])
+        for f in files:
+            try:
+                version, unknown = model_ops.tf_unknown_ops(f, str(python)) or ("", set())
+            except (ValueError, OSError, subprocess.SubprocessError) as e:
+                notes.append(f"model {model.name}: {f.relative_to(model.folder.parent)} not read with "
+                             f"TensorFlow {release.tensorflow} ({one_line(e)})")
+                continue
+            if version != release.tensorflow:
+                has = f"TensorFlow {version}" if version else "no TensorFlow"
+                notes.append(f"the TensorFlow ops of {names}: not checked ({python} has {has}, not "
+                             f"TensorFlow {release.tensorflow})")
+                return
+            for op in sorted(unknown - model.needs - provided):
+                problems.append(f"model {model.name}: {f.relative_to(model.folder.parent)} uses TensorFlow "
+                                f"op {op}, which TensorFlow {version} (Triton {release.name}) does not "
+                                f"register (the model fails to load: Op type not registered '{op}')")
+
+
+# In the release's torch, as Triton's PyTorch backend does (torch::jit::load),
+# with the preloaded libraries' ops defined from their schemas: loading
+# resolves every call against a schema and runs no kernel.
+_TORCHSCRIPT_LOADS = r"""
+import json, sys, torch
+path, schemas = sys.argv[1], json.loads(sys.argv[2])
+libraries, refused = {}, {}
+for schema in schemas:
+    namespace, _, rest = schema.partition("::")
+    try:
+        if namespace not in libraries:
+            libraries[namespace] = torch.library.Library(namespace, "DEF")
+        libraries[namespace].define(rest)
+    except Exception as e:
+        refused[schema] = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+result = {"version": torch.__version__, "refused": refused, "error": None}
+try:
+    torch.jit.load(path, map_location="cpu")
+except Exception as e:
+    lines = [line.strip() for line in str(e).strip().splitlines()]
+    cut = lines.index(":") if ":" in lines else len(lines)
+    result["error"] = " ".join(line for line in lines[:cut] if line)[:600] or type(e).__name__
+    result["where"] = next((line for line in lines[cut:] if line.startswith("File ")), "")
+    unknown = next((line for line in lines if line.startswith("Unknown builtin op: ")), "")
+    op = unknown[len("Unknown builtin op: "):].rstrip(".")
+    result["unknown_op"] = op
+    namespace = op.partition("::")[0] + "::"
+    result["namespace_known"] = bool(op) and any(n.startswith(namespace) for n in torch._C._dispatch_get_all_op_names())
+print(json.dumps(result))
+"""
+
+
+def torchscript_loads(path: Path, schemas: list[str], python: str) -> dict:
+    """How `python`'s torch loads the TorchScript model at `path` with the
+    custom ops of `schemas` defined: {"version", "refused" (schemas it could
+    not define), "error" (None when it loads), "where", "unknown_op",
+    "namespace_known"}. In a child: the model may abort the interpreter."""
+    proc = subprocess.run([python, "-c", _TORCHSCRIPT_LOADS, str(path), json.dumps(schemas)], capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise ValueError(tail[-1][:300] if tail else f"the loading interpreter exited {proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def torchscript_models(models: list, torch_libs: list, release: releases.Release, problems: list,
+                       notes: list) -> None:
+    """TorchScript models against the release's torch, with the ops of the
+    preloaded torch libraries (`torch_libs`, check.Lib) defined from their
+    schemas (an opforge manifest's, or as the library registered them here)."""
+    models = [(model, model_ops.artifacts(model)) for model in models]
+    models = [m for m in models if m[1]]
+    if not models:
+        return
+    names = ", ".join(model.name for model, _ in models)
+    stand_in, ngc = release.pytorch.public, release.pytorch.ngc
+    python = toolchains.PipToolchain(release).made("torch") if releases.UNKNOWN not in (stand_in, ngc) else None
+    if python is None:
+        why = ("its PyTorch version is unknown: see releases.toml" if releases.UNKNOWN in (stand_in, ngc) else
+               f"`opforge build --release {release.name}` provisions PyPI torch {stand_in} here")
+        notes.append(f"the TorchScript of {names}: not loaded in Triton {release.name}'s torch ({why})")
+        return
+    schemas = [s for lib in torch_libs if lib.schemas for s in lib.schemas]
+    without_schema = {op for lib in torch_libs if lib.schemas is None for op in lib.ops}
+    libtorch = f"Triton {release.name}'s libtorch (PyTorch {ngc}; loaded in PyPI torch {stand_in})"
+    # An NGC pre-release is a snapshot newer than the stand-in: what only the stand-in lacks may be there.
+    newer_than_stand_in = _is_prerelease(ngc)
+    for model, files in models:
+        for f in files:
+            where = f"model {model.name}: {f.relative_to(model.folder.parent)}"
+            try:
+                loaded = torchscript_loads(f, schemas, str(python))
+            except (ValueError, OSError, subprocess.SubprocessError) as e:
+                notes.append(f"{where}: not loaded in {libtorch} ({one_line(e)})")
+                continue
+            if loaded["version"].split("+")[0] != stand_in:
+                notes.append(f"the TorchScript of {names}: not loaded ({python} has torch {loaded['version']}, "
+                             f"not {stand_in})")
+                return
+            for schema, why in loaded["refused"].items():
+                notes.append(f"{where}: loaded without {schema} ({why})")
+            error, op = loaded["error"], loaded.get("unknown_op", "")
+            if error is None:
+                continue
+            namespace = op.partition("::")[0]
+            if op and namespace not in model_ops.TORCH_BUILTIN:
+                if op in without_schema:
+                    notes.append(f"{where}: not loaded in {libtorch}: the schema of {op} is unknown here (its "
+                                 "library's op names were read, not its schemas)")
+                # else: no preloaded library registers it, which check reports for every model
+                continue
+            if op and not loaded.get("namespace_known"):
+                notes.append(f"{where}: not loaded in {libtorch}: it calls {op}, and PyPI torch has no "
+                             f"{namespace} ops (Triton's PyTorch backend links them)")
+            elif newer_than_stand_in and not any(s.split("(")[0] in error for s in schemas):
+                notes.append(f"{where}: may not load in {libtorch}: torch {stand_in}, the newest release before "
+                             f"that NGC snapshot, refuses it: {error}" + _at(loaded))
+            elif op:
+                problems.append(f"{where} calls {op}, which {libtorch} does not have (the model fails to load: "
+                                f"Unknown builtin op: {op}): script it with ops PyTorch {ngc} has, or serve it "
+                                "on a release whose PyTorch has it")
+            elif custom := sorted({s.split("(")[0] for s in schemas if s.split("(")[0] + "(" in error}):
+                problems.append(f"{where} calls {', '.join(custom)} otherwise than the preloaded library's schema "
+                                f"allows (the model fails to load: {error}{_at(loaded)}): it was scripted against "
+                                "another version of that op; script it against this library, or preload the one "
+                                "it was scripted with")
+            else:
+                problems.append(f"{where} does not load in {libtorch}: {error}{_at(loaded)}")
+
+
+def _at(loaded: dict) -> str:
+    return f" ({loaded['where']})" if loaded.get("where") else ""
+
+
+def _is_prerelease(version: str) -> bool:
+    try:
+        return Version(version).is_prerelease
+    except InvalidVersion:
+        return True  # not a version to compare with: the stand-in's verdict is not the release's
