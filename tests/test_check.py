@@ -277,3 +277,20 @@ def test_a_relative_library_name_is_left_unchecked(deployed, tmp_path):
     for release in ([], ["--release", "23.05"]):  # the release's rules leave it alone too (a file it cannot read)
         proc = check("--model-repository", repo, *release)
         assert proc.returncode == 0 and "a relative path" in proc.stderr, proc.stdout + proc.stderr
+
+
+def test_one_unreadable_tensorflow_model_does_not_hide_the_others(deployed, tmp_path):
+    """TensorFlow reads every TensorFlow model in one interpreter: a file it
+    cannot parse fails that model alone, and the others are still read."""
+    repo = copy_repository(deployed, tmp_path / "models")
+    shutil.copytree(repo / "tf_clip", repo / "tf_broken")
+    config = repo / "tf_broken" / "config.pbtxt"
+    config.write_text(config.read_text().replace('name: "tf_clip"', 'name: "tf_broken"'))
+    (repo / "tf_broken" / "1" / "model.savedmodel" / "saved_model.pb").write_bytes(b"\x08\xff not a model")
+    (repo / "tf_clip" / "config.pbtxt").write_text(
+        (repo / "tf_clip" / "config.pbtxt").read_text().split("model_operations")[0])  # its library, gone
+    lines = problems(check("--model-repository", repo))
+    assert len(lines) == 2, lines
+    assert "model tf_broken: tf_broken/1/model.savedmodel cannot be read as a tensorflow model (DecodeError" \
+        in lines[0], lines
+    assert lines[1].startswith("model tf_clip: needs OpforgeClip, which its model_operations do not provide"), lines

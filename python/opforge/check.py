@@ -415,6 +415,7 @@ def _models(repository: Path, mount_map, described: dict, report: Report):
         report.problems.append(f"{folder}: Triton takes every folder of the repository (a hidden one too) for a "
                                "model, and this one has neither config.pbtxt nor a model file in a version folder "
                                "(the server fails to load it): move it out of the repository")
+    libs_of = {}
     for model in models:
         named = list(model.config.model_operations.op_library_filename)
         paths = [_local(p, mount_map).resolve() for p in named if p.startswith("/")]
@@ -430,12 +431,14 @@ def _models(repository: Path, mount_map, described: dict, report: Report):
                 continue
             described.setdefault(p, describe(p))
             libs.append(described[p])
-        try:
-            model_ops.read_needs(model, [model_ops.Library(lib.framework, lib.path, frozenset(lib.ops))
-                                         for lib in described.values()])
-        except model_ops.ModelReadError as e:
-            report.problems.append(f"{e}: the server fails this model")
+        libs_of[model.folder] = libs
+    unreadable = model_ops.read_all_needs(models, [model_ops.Library(lib.framework, lib.path, frozenset(lib.ops))
+                                                   for lib in described.values()])
+    for model in models:
+        if model.folder in unreadable:
+            report.problems.append(f"{unreadable[model.folder]}: the server fails this model")
             continue
+        libs = libs_of[model.folder]
         out.append((model, libs))
         ort = [lib for lib in libs if lib.framework == "onnxruntime"]
         if len(ort) > 1:

@@ -144,11 +144,9 @@ def read_models(repository: Path, libraries: dict[str, Library]) -> list[Model]:
     models, errors = model_ops.read_configs(repository)
     if errors:
         raise DeployError(errors[0])
-    try:
-        for model in models:
-            model_ops.read_needs(model, list(libraries.values()))
-    except model_ops.ModelReadError as e:
-        raise DeployError(str(e)) from None
+    unreadable = model_ops.read_all_needs(models, list(libraries.values()))
+    if unreadable:
+        raise DeployError(next(iter(unreadable.values())))
     return models
 
 

@@ -14,6 +14,7 @@ these files: Triton completes its config itself (without model_operations).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -44,6 +45,10 @@ TORCH_BUILTIN = {"aten", "prim", "quantized", "_quantized", "profiler", "cuda", 
 
 class ModelReadError(RuntimeError):
     """A model file that its framework cannot read (one line: model, file, why)."""
+
+
+class TfUnreadable(ValueError):
+    """What TensorFlow said of a file it could not read, in one line."""
 
 
 @dataclass(frozen=True)
@@ -187,8 +192,29 @@ def too_new_for(model: Model, reads: releases.OnnxReads, triton: str) -> list[st
     return refused
 
 
-def read_needs(model: Model, libraries: list[Library]) -> None:
-    reader = {"onnxruntime": _onnx, "pytorch": _torchscript, "tensorflow": _tensorflow, "tensorrt": _tensorrt}
+def read_all_needs(models: list[Model], libraries: list[Library]) -> dict[Path, str]:
+    """Reads every model's needs (read_needs); {model folder: why its file
+    cannot be read} for the models the server would fail. TensorFlow's op
+    registry is asked once, in one interpreter, for every TensorFlow file."""
+    tf_files = [f for model in models if model.backend == "tensorflow" for f in artifacts(model)]
+    try:
+        registry = tf_unknown_ops(tf_files) if tf_files else None
+    except (ValueError, OSError, subprocess.SubprocessError):  # TensorFlow here is broken: as if absent
+        registry = None
+    unreadable = {}
+    for model in models:
+        try:
+            read_needs(model, libraries, registry)
+        except ModelReadError as e:
+            unreadable[model.folder] = str(e)
+    return unreadable
+
+
+def read_needs(model: Model, libraries: list[Library], registry: TfRead | None = None) -> None:
+    """`registry`: what TensorFlow here said of the model's TensorFlow files
+    (tf_unknown_ops); None: TensorFlow is not importable here."""
+    reader = {"onnxruntime": _onnx, "pytorch": _torchscript, "tensorrt": _tensorrt,
+              "tensorflow": functools.partial(_tensorflow, registry=registry)}
     if model.backend not in reader:
         model.how = f"{model.backend} models load no op library"
         return
@@ -202,8 +228,9 @@ def read_needs(model: Model, libraries: list[Library]) -> None:
             needs, how, *stamp = reader[model.backend](f, [lib for lib in libraries
                                                            if lib.framework == FRAMEWORK_OF[model.backend]])
         except Exception as e:  # DecodeError, BadZipFile, OSError, ...: the server would fail this model
+            why = str(e) if isinstance(e, TfUnreadable) else one_line(e)
             raise ModelReadError(f"model {model.name}: {f.relative_to(model.folder.parent)} cannot be read as a "
-                                 f"{model.backend} model ({one_line(e)})") from None
+                                 f"{model.backend} model ({why})") from None
         model.needs |= needs
         hows.append(how)
         if stamp:
@@ -259,42 +286,71 @@ try:
     from tensorflow.python.framework import op_def_registry, versions
 except ImportError:
     sys.exit(3)
-data = open(sys.argv[1], "rb").read()
-if sys.argv[1].endswith("saved_model.pb"):
-    graphs = [mg.graph_def for mg in saved_model_pb2.SavedModel.FromString(data).meta_graphs]
-else:  # tensorflow_graphdef: a GraphDef
-    graphs = [graph_pb2.GraphDef.FromString(data)]
-ops = set()
-for g in graphs:
-    ops |= {n.op for n in g.node}
-    for f in g.library.function:
-        ops |= {n.op for n in f.node_def}
-print(json.dumps([versions.__version__, sorted(op for op in ops if op_def_registry.get(op) is None)]))
+
+def unknown(path):
+    data = open(path, "rb").read()
+    if path.endswith("saved_model.pb"):
+        graphs = [mg.graph_def for mg in saved_model_pb2.SavedModel.FromString(data).meta_graphs]
+    else:  # tensorflow_graphdef: a GraphDef
+        graphs = [graph_pb2.GraphDef.FromString(data)]
+    ops = set()
+    for g in graphs:
+        ops |= {n.op for n in g.node}
+        for f in g.library.function:
+            ops |= {n.op for n in f.node_def}
+    return sorted(op for op in ops if op_def_registry.get(op) is None)
+
+read = {}
+for path in sys.argv[1:]:
+    try:
+        read[path] = unknown(path)
+    except Exception as e:  # DecodeError, OSError: that file only
+        read[path] = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}".rstrip(": ")
+print(json.dumps([versions.__version__, read]))
 """
 
 
-def tf_unknown_ops(path: Path, python: str = sys.executable) -> tuple[str, set[str]] | None:
-    """The TensorFlow version of `python` and the op names of the model at
-    `path` (a SavedModel folder or a GraphDef) that it does not register;
-    None where that python has no TensorFlow. In a child interpreter:
-    importing TensorFlow is slow and noisy, and must not happen in the
+@dataclass(frozen=True)
+class TfRead:
+    """What one TensorFlow said of model files: per file, the op names it
+    does not register, or why the file could not be read."""
+
+    version: str
+    files: dict  # Path -> set[str] | str
+
+    def unknown(self, path: Path) -> set[str]:
+        got = self.files[_tf_graph_file(path)]
+        if isinstance(got, str):
+            raise TfUnreadable(got)
+        return got
+
+
+def _tf_graph_file(path: Path) -> Path:
+    return path / "saved_model.pb" if path.is_dir() else path
+
+
+def tf_unknown_ops(paths: list[Path], python: str = sys.executable) -> TfRead | None:
+    """What the TensorFlow of `python` says of the models at `paths` (each a
+    SavedModel folder or a GraphDef): the op names it does not register;
+    None where that python has no TensorFlow. In one child interpreter for
+    all: importing TensorFlow is slow and noisy, and must not happen in the
     process that writes the repository."""
-    pb = path / "saved_model.pb" if path.is_dir() else path
-    proc = subprocess.run([str(python), "-c", _TF_UNKNOWN_OPS, str(pb)], capture_output=True, text=True,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
+    files = [_tf_graph_file(Path(p)) for p in paths]
+    proc = subprocess.run([str(python), "-c", _TF_UNKNOWN_OPS, *map(str, files)], capture_output=True, text=True,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300 + 10 * len(files))
     if proc.returncode == 3:
         return None
     if proc.returncode != 0:
         raise ValueError((proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1])
-    version, unknown = json.loads(proc.stdout.strip().splitlines()[-1])
-    return version, set(unknown)
+    version, read = json.loads(proc.stdout.strip().splitlines()[-1])
+    return TfRead(version, {Path(f): got if isinstance(got, str) else set(got) for f, got in read.items()})
 
 
-def _tensorflow(path: Path, libraries):
-    read = tf_unknown_ops(path)
-    if read is not None:
-        return read[1], "exact: ops of the graphs and function library that TensorFlow does not register itself"
-    data = (path / "saved_model.pb" if path.is_dir() else path).read_bytes()
+def _tensorflow(path: Path, libraries, registry: TfRead | None = None):
+    if registry is not None:
+        return (registry.unknown(path),
+                "exact: ops of the graphs and function library that TensorFlow does not register itself")
+    data = _tf_graph_file(path).read_bytes()
     found = {name for lib in libraries for name in lib.provides if name.encode() in data}
     return found, "best effort: TensorFlow is not importable here, so only the libraries' op names were looked for"
 

@@ -43,23 +43,28 @@ def tensorflow_models(models: list, release: releases.Release, problems: list, n
         notes.append(f"the TensorFlow ops of {names}: not checked against Triton {release.name}'s TensorFlow "
                      f"{release.tensorflow} (`opforge build --release {release.name}` provisions it here)")
         return
+    try:
+        registry = model_ops.tf_unknown_ops([f for _, _, files in models for f in files], str(python))
+    except (ValueError, OSError, subprocess.SubprocessError) as e:
+        notes.append(f"the TensorFlow ops of {names}: not read with TensorFlow {release.tensorflow} ({one_line(e)})")
+        return
+    if registry is None or registry.version != release.tensorflow:
+        has = f"TensorFlow {registry.version}" if registry else "no TensorFlow"
+        notes.append(f"the TensorFlow ops of {names}: not checked ({python} has {has}, not "
+                     f"TensorFlow {release.tensorflow})")
+        return
     for model, libs, files in models:
         provided = set().union(*[lib.ops for lib in libs if lib.framework == "tensorflow"] or [set()])
         for f in files:
             try:
-                version, unknown = model_ops.tf_unknown_ops(f, str(python)) or ("", set())
-            except (ValueError, OSError, subprocess.SubprocessError) as e:
+                unknown = registry.unknown(f)
+            except model_ops.TfUnreadable as e:
                 notes.append(f"model {model.name}: {f.relative_to(model.folder.parent)} not read with "
-                             f"TensorFlow {release.tensorflow} ({one_line(e)})")
+                             f"TensorFlow {release.tensorflow} ({e})")
                 continue
-            if version != release.tensorflow:
-                has = f"TensorFlow {version}" if version else "no TensorFlow"
-                notes.append(f"the TensorFlow ops of {names}: not checked ({python} has {has}, not "
-                             f"TensorFlow {release.tensorflow})")
-                return
             for op in sorted(unknown - model.needs - provided):
                 problems.append(f"model {model.name}: {f.relative_to(model.folder.parent)} uses TensorFlow "
-                                f"op {op}, which TensorFlow {version} (Triton {release.name}) does not "
+                                f"op {op}, which TensorFlow {registry.version} (Triton {release.name}) does not "
                                 f"register (the model fails to load: Op type not registered '{op}')")
 
 
@@ -68,7 +73,7 @@ def tensorflow_models(models: list, release: releases.Release, problems: list, n
 # resolves every call against a schema and runs no kernel.
 _TORCHSCRIPT_LOADS = r"""
 import json, sys, torch
-path, schemas = sys.argv[1], json.loads(sys.argv[2])
+schemas, paths = json.loads(sys.argv[1]), sys.argv[2:]
 libraries, refused = {}, {}
 for schema in schemas:
     namespace, _, rest = schema.partition("::")
@@ -78,30 +83,34 @@ for schema in schemas:
         libraries[namespace].define(rest)
     except Exception as e:
         refused[schema] = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
-result = {"version": torch.__version__, "refused": refused, "error": None}
-try:
-    torch.jit.load(path, map_location="cpu")
-except Exception as e:
-    lines = [line.strip() for line in str(e).strip().splitlines()]
+known = None
+def loads(path):
+    global known
+    try:
+        torch.jit.load(path, map_location="cpu")
+        return {"error": None}
+    except Exception as e:
+        lines = [line.strip() for line in str(e).strip().splitlines()]
     cut = lines.index(":") if ":" in lines else len(lines)
-    result["error"] = " ".join(line for line in lines[:cut] if line)[:600] or type(e).__name__
-    result["where"] = next((line for line in lines[cut:] if line.startswith("File ")), "")
     unknown = next((line for line in lines if line.startswith("Unknown builtin op: ")), "")
     op = unknown[len("Unknown builtin op: "):].rstrip(".")
-    result["unknown_op"] = op
-    namespace = op.partition("::")[0] + "::"
-    result["namespace_known"] = bool(op) and any(n.startswith(namespace) for n in torch._C._dispatch_get_all_op_names())
-print(json.dumps(result))
+    known = known or set(torch._C._dispatch_get_all_op_names())
+    return {"error": " ".join(line for line in lines[:cut] if line)[:600] or "an error without a message",
+            "where": next((line for line in lines[cut:] if line.startswith("File ")), ""), "unknown_op": op,
+            "namespace_known": bool(op) and any(n.startswith(op.partition("::")[0] + "::") for n in known)}
+print(json.dumps({"version": torch.__version__, "refused": refused, "loads": {p: loads(p) for p in paths}}))
 """
 
 
-def torchscript_loads(path: Path, schemas: list[str], python: str) -> dict:
-    """How `python`'s torch loads the TorchScript model at `path` with the
+def torchscript_loads(paths: list[Path], schemas: list[str], python: str) -> dict:
+    """How `python`'s torch loads the TorchScript models at `paths` with the
     custom ops of `schemas` defined: {"version", "refused" (schemas it could
-    not define), "error" (None when it loads), "where", "unknown_op",
-    "namespace_known"}. In a child: the model may abort the interpreter."""
-    proc = subprocess.run([python, "-c", _TORCHSCRIPT_LOADS, str(path), json.dumps(schemas)], capture_output=True,
-                          text=True, timeout=600, env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
+    not define), "loads": {path: {"error" (None when it loads), "where",
+    "unknown_op", "namespace_known"}}}. In one child for all: a model may
+    abort the interpreter, and importing torch takes seconds."""
+    proc = subprocess.run([python, "-c", _TORCHSCRIPT_LOADS, json.dumps(schemas), *map(str, paths)],
+                          capture_output=True, text=True, timeout=600 + 30 * len(paths),
+                          env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()
         raise ValueError(tail[-1][:300] if tail else f"the loading interpreter exited {proc.returncode}")
@@ -113,11 +122,10 @@ def torchscript_models(models: list, torch_libs: list, release: releases.Release
     """TorchScript models against the release's torch, with the ops of the
     preloaded torch libraries (`torch_libs`, check.Lib) defined from their
     schemas (an opforge manifest's, or as the library registered them here)."""
-    models = [(model, model_ops.artifacts(model)) for model in models]
-    models = [m for m in models if m[1]]
-    if not models:
+    files = [(model, f) for model in models for f in model_ops.artifacts(model)]
+    if not files:
         return
-    names = ", ".join(model.name for model, _ in models)
+    names = ", ".join(dict.fromkeys(model.name for model, _ in files))
     stand_in, ngc = release.pytorch.public, release.pytorch.ngc
     python = toolchains.PipToolchain(release).made("torch") if releases.UNKNOWN not in (stand_in, ngc) else None
     if python is None:
@@ -130,47 +138,58 @@ def torchscript_models(models: list, torch_libs: list, release: releases.Release
     libtorch = f"Triton {release.name}'s libtorch (PyTorch {ngc}; loaded in PyPI torch {stand_in})"
     # An NGC pre-release is a snapshot newer than the stand-in: what only the stand-in lacks may be there.
     newer_than_stand_in = _is_prerelease(ngc)
-    for model, files in models:
-        for f in files:
-            where = f"model {model.name}: {f.relative_to(model.folder.parent)}"
-            try:
-                loaded = torchscript_loads(f, schemas, str(python))
-            except (ValueError, OSError, subprocess.SubprocessError) as e:
-                notes.append(f"{where}: not loaded in {libtorch} ({one_line(e)})")
-                continue
-            if loaded["version"].split("+")[0] != stand_in:
-                notes.append(f"the TorchScript of {names}: not loaded ({python} has torch {loaded['version']}, "
-                             f"not {stand_in})")
-                return
-            for schema, why in loaded["refused"].items():
-                notes.append(f"{where}: loaded without {schema} ({why})")
-            error, op = loaded["error"], loaded.get("unknown_op", "")
-            if error is None:
-                continue
-            namespace = op.partition("::")[0]
-            if op and namespace not in model_ops.TORCH_BUILTIN:
-                if op in without_schema:
-                    notes.append(f"{where}: not loaded in {libtorch}: the schema of {op} is unknown here (its "
-                                 "library's op names were read, not its schemas)")
-                # else: no preloaded library registers it, which check reports for every model
-                continue
-            if op and not loaded.get("namespace_known"):
-                notes.append(f"{where}: not loaded in {libtorch}: it calls {op}, and PyPI torch has no "
-                             f"{namespace} ops (Triton's PyTorch backend links them)")
-            elif newer_than_stand_in and not any(s.split("(")[0] in error for s in schemas):
-                notes.append(f"{where}: may not load in {libtorch}: torch {stand_in}, the newest release before "
-                             f"that NGC snapshot, refuses it: {error}" + _at(loaded))
-            elif op:
-                problems.append(f"{where} calls {op}, which {libtorch} does not have (the model fails to load: "
-                                f"Unknown builtin op: {op}): script it with ops PyTorch {ngc} has, or serve it "
-                                "on a release whose PyTorch has it")
-            elif custom := sorted({s.split("(")[0] for s in schemas if s.split("(")[0] + "(" in error}):
-                problems.append(f"{where} calls {', '.join(custom)} otherwise than the preloaded library's schema "
-                                f"allows (the model fails to load: {error}{_at(loaded)}): it was scripted against "
-                                "another version of that op; script it against this library, or preload the one "
-                                "it was scripted with")
-            else:
-                problems.append(f"{where} does not load in {libtorch}: {error}{_at(loaded)}")
+
+    def load(files: list) -> dict | None:
+        """The loads of `files`; where the interpreter fails, each file on its own tells which."""
+        try:
+            return torchscript_loads([f for _, f in files], schemas, str(python))
+        except (ValueError, OSError, subprocess.SubprocessError) as e:
+            if len(files) > 1:
+                return {"files": [load([one]) for one in files]}
+            model, f = files[0]
+            notes.append(f"model {model.name}: {f.relative_to(model.folder.parent)} not loaded in {libtorch} "
+                         f"({one_line(e)})")
+            return None
+
+    said = load(files)
+    results = ([said] if said and "files" not in said else [s for s in (said or {}).get("files", []) if s])
+    if any(r["version"].split("+")[0] != stand_in for r in results):
+        notes.append(f"the TorchScript of {names}: not loaded ({python} has torch {results[0]['version']}, not "
+                     f"{stand_in})")
+        return
+    for schema, why in (results[0]["refused"] if results else {}).items():
+        notes.append(f"the TorchScript of {names}: loaded without {schema} ({why})")
+    loads = {path: loaded for r in results for path, loaded in r["loads"].items()}
+    for model, f in files:
+        where = f"model {model.name}: {f.relative_to(model.folder.parent)}"
+        loaded = loads.get(str(f), {"error": None})  # none: it was not loaded, and a note says so
+        error, op = loaded["error"], loaded.get("unknown_op", "")
+        if error is None:
+            continue
+        namespace = op.partition("::")[0]
+        if op and namespace not in model_ops.TORCH_BUILTIN:
+            if op in without_schema:
+                notes.append(f"{where}: not loaded in {libtorch}: the schema of {op} is unknown here (its "
+                             "library's op names were read, not its schemas)")
+            # else: no preloaded library registers it, which check reports for every model
+            continue
+        if op and not loaded.get("namespace_known"):
+            notes.append(f"{where}: not loaded in {libtorch}: it calls {op}, and PyPI torch has no "
+                         f"{namespace} ops (Triton's PyTorch backend links them)")
+        elif newer_than_stand_in and not any(s.split("(")[0] in error for s in schemas):
+            notes.append(f"{where}: may not load in {libtorch}: torch {stand_in}, the newest release before "
+                         f"that NGC snapshot, refuses it: {error}" + _at(loaded))
+        elif op:
+            problems.append(f"{where} calls {op}, which {libtorch} does not have (the model fails to load: "
+                            f"Unknown builtin op: {op}): script it with ops PyTorch {ngc} has, or serve it "
+                            "on a release whose PyTorch has it")
+        elif custom := sorted({s.split("(")[0] for s in schemas if s.split("(")[0] + "(" in error}):
+            problems.append(f"{where} calls {', '.join(custom)} otherwise than the preloaded library's schema "
+                            f"allows (the model fails to load: {error}{_at(loaded)}): it was scripted against "
+                            "another version of that op; script it against this library, or preload the one "
+                            "it was scripted with")
+        else:
+            problems.append(f"{where} does not load in {libtorch}: {error}{_at(loaded)}")
 
 
 def _at(loaded: dict) -> str:
