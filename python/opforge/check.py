@@ -21,6 +21,7 @@ manifest).
 | for a release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
 | for a release: an ONNX model's IR version or opset (ai.onnx, ai.onnx.ml) above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
 | for a release: a TensorFlow model's op that the release's TensorFlow does not register, or a release without a TensorFlow backend | the model fails to load: "Op type not registered" |
+| for a release: an ONNX model a session of the release's onnxruntime refuses with its model_operations (a library it does not load, a dtype no kernel takes) | the model fails to load: "Could not find an implementation for Clip(1) node" |
 | for a release: a TorchScript model the release's torch does not load (an op it lacks, a custom op called against another schema) | the model fails to load: "Unknown builtin op: aten::rms_norm" |
 
 The release is --release, else the one the opforge libraries examined were
@@ -102,10 +103,7 @@ print(json.dumps(sorted(op.name for op in ops.op)))
 
 
 def _child(code: str, *args: str) -> tuple[list | dict | None, str]:
-    # Release libraries need their CUDA runtime, as Triton's containers have it: the provisioned ones'.
-    cudart = [str(d) for d in sorted(cuda_toolkit.cache_root().glob("*/lib64"))]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
-               LD_LIBRARY_PATH=os.pathsep.join([*cudart, os.environ.get("LD_LIBRARY_PATH", "")]).strip(os.pathsep))
+    env = cuda_toolkit.with_cached_runtimes(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     try:
         proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
                               timeout=300)
@@ -365,6 +363,8 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                 "releases.toml)")
         release_models.tensorflow_models([(model, libs) for model, libs in models if model.backend == "tensorflow"],
                                          release, report.problems, report.notes)
+        release_models.onnx_models([(model, libs) for model, libs in models if model.backend == "onnxruntime"],
+                                   release, report.problems, report.notes)
         release_models.torchscript_models([model for model, _ in models if model.backend == "pytorch"],
                                           [lib for lib in server_wide if lib.framework == "torch"], release,
                                           report.problems, report.notes)

@@ -153,8 +153,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--launch", metavar="FILE", help="a launch or env file: its LD_PRELOAD and TensorRT plugins")
     c.add_argument("--release", metavar="YY.MM",
                    help="also the release's rules: C++ ABI, GLIBC/GLIBCXX, libcudart, the ONNX IR versions and "
-                        "opsets its ONNX Runtime reads, the ops its TensorFlow registers, the TorchScript its torch "
-                        "loads (default: the release the "
+                        "opsets its ONNX Runtime reads and the sessions it makes, the ops its TensorFlow registers, "
+                        "the TorchScript its torch loads (default: the release the "
                         "opforge libraries were built for, when they name one)")
     c.set_defaults(run=_check)
 

@@ -95,6 +95,13 @@ def cache_root() -> Path:
     return cache_dir() / "cuda"
 
 
+def with_cached_runtimes(env: dict) -> dict:
+    """`env` with the provisioned toolkits' libraries on LD_LIBRARY_PATH:
+    release libraries need their libcudart, as Triton's containers have it."""
+    cudart = [str(d) for d in sorted(cache_root().glob("*/lib64"))]
+    return dict(env, LD_LIBRARY_PATH=os.pathsep.join([*cudart, env.get("LD_LIBRARY_PATH", "")]).strip(os.pathsep))
+
+
 def nvcc_version(nvcc: Path) -> Version | None:
     try:
         out = subprocess.run([str(nvcc), "--version"], capture_output=True, text=True, timeout=60).stdout

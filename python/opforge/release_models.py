@@ -8,6 +8,7 @@ installed by `opforge check`, which then says what it did not check.
 |---|---|---|
 | TensorFlow SavedModel / GraphDef | the release's tensorflow-cpu | an op that TensorFlow does not register: "Op type not registered" |
 | TorchScript (pytorch_libtorch) | the release's PyPI torch, with the custom ops' schemas defined | anything `torch::jit::load` refuses: "Unknown builtin op: aten::rms_norm", a custom op called against another schema, a file format it does not read |
+| ONNX | a session of the release's onnxruntime (CPU), with the model's model_operations libraries registered | a library that runtime does not load, a node no kernel takes (a dtype the custom op lacks: "Could not find an implementation for Clip(1)"), anything else session creation refuses |
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from . import model_ops, releases, toolchains
+from . import cuda_toolkit, model_ops, releases, toolchains
 from .cases import one_line
 
 
@@ -201,3 +202,85 @@ def _is_prerelease(version: str) -> bool:
         return Version(version).is_prerelease
     except InvalidVersion:
         return True  # not a version to compare with: the stand-in's verdict is not the release's
+
+
+# In the release's onnxruntime, as Triton's ONNX Runtime backend does for
+# each model: a session with the model's model_operations registered.
+_ONNX_SESSIONS = r"""
+import json, sys
+import onnxruntime as ort
+ort.set_default_logger_severity(3)
+
+def one_line(e):
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:600]
+
+def session(path, libraries):
+    options = ort.SessionOptions()
+    for library in libraries:
+        try:
+            options.register_custom_ops_library(library)
+        except Exception as e:
+            return {"library": library, "error": one_line(e)}
+    try:
+        ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        return {"error": None}
+    except Exception as e:
+        return {"error": one_line(e)}
+
+jobs = json.loads(sys.argv[1])
+print(json.dumps({"version": ort.__version__, "sessions": [session(path, libs) for path, libs in jobs]}))
+"""
+
+
+def onnx_models(models: list, release: releases.Release, problems: list, notes: list) -> None:
+    """ONNX models [(model, its libraries)] in sessions of the release's
+    onnxruntime, each with its model_operations libraries registered.
+    Models already named in `problems` are not loaded again."""
+    jobs = [(model, libs, f) for model, libs in models for f in model_ops.artifacts(model)
+            if not any(p.startswith((f"model {model.name}:", f"model {model.name} ")) for p in problems)]
+    relative = {model.name for model, libs, _ in jobs if any(not lib.path.is_absolute() for lib in libs)}
+    jobs = [job for job in jobs if job[0].name not in relative]  # the server's loader finds those: not here
+    if not jobs:
+        return
+    names = ", ".join(dict.fromkeys(model.name for model, _, _ in jobs))
+    python = toolchains.PipToolchain(release).made("onnxruntime") if release.onnxruntime != releases.UNKNOWN else None
+    if python is None:
+        why = ("its ONNX Runtime version is unknown: see releases.toml" if release.onnxruntime == releases.UNKNOWN
+               else f"`opforge build --release {release.name}` provisions onnxruntime {release.onnxruntime} here")
+        notes.append(f"the ONNX sessions of {names}: not made in Triton {release.name}'s ONNX Runtime ({why})")
+        return
+    files = [(str(f / "model.onnx" if f.is_dir() else f), [str(lib.path) for lib in libs
+                                                          if lib.framework == "onnxruntime"]) for _, libs, f in jobs]
+    try:
+        proc = subprocess.run([str(python), "-c", _ONNX_SESSIONS, json.dumps(files)], capture_output=True, text=True,
+                              timeout=600 + 30 * len(files), env=cuda_toolkit.with_cached_runtimes(dict(os.environ)))
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()
+            raise ValueError(tail[-1][:300] if tail else f"the interpreter exited {proc.returncode}")
+        said = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, OSError, subprocess.SubprocessError) as e:
+        notes.append(f"the ONNX sessions of {names}: not made in Triton {release.name}'s ONNX Runtime "
+                     f"({one_line(e)})")
+        return
+    if said["version"] != release.onnxruntime:
+        notes.append(f"the ONNX sessions of {names}: not made ({python} has onnxruntime {said['version']}, not "
+                     f"{release.onnxruntime})")
+        return
+    runtime = f"Triton {release.name}'s ONNX Runtime {release.onnxruntime}"
+    for (model, libs, f), session in zip(jobs, said["sessions"]):
+        where = f"model {model.name}: {f.relative_to(model.folder.parent)}"
+        error = session["error"]
+        if error is None:
+            continue
+        if "library" in session:
+            problems.append(f"model {model.name}: {session['library']} does not load in {runtime} (the model "
+                            f"fails to load): {error}")
+        elif "Could not find an implementation" in error and not all(lib.built_for for lib in libs):
+            # A library without an opforge manifest may have kernels for the GPU only: this session is the CPU's.
+            notes.append(f"{where}: no CPU kernel takes a node in {runtime} ({error}); a GPU instance may have "
+                         "one")
+        else:
+            why = (" (no kernel of that op takes the node's input and output types)"
+                   if "Could not find an implementation" in error else "")
+            problems.append(f"{where} does not load in {runtime} with its model_operations (CPU session): "
+                            f"{error}{why}")
