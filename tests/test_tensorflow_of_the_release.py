@@ -6,12 +6,15 @@ a release without a TensorFlow backend."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from conftest import require_framework, results_of, run_python
+from conftest import library, require_framework, results_of, run_python
+from opcases import REPO
 from test_check import check, problems
 
 from opforge import releases, toolchains
@@ -36,6 +39,15 @@ LOAD = r"""
 import json, sys, tensorflow as tf
 try:
     tf.saved_model.load(sys.argv[1])
+    print(json.dumps({"version": tf.__version__, "error": ""}))
+except Exception as e:
+    print(json.dumps({"version": tf.__version__, "error": str(e)}))
+"""
+
+LOAD_LIBRARY = r"""
+import json, sys, tensorflow as tf
+try:
+    tf.load_op_library(sys.argv[1])
     print(json.dumps({"version": tf.__version__, "error": ""}))
 except Exception as e:
     print(json.dumps({"version": tf.__version__, "error": str(e)}))
@@ -86,3 +98,30 @@ def test_without_the_release_tensorflow_here_the_check_says_so(repo, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ("note: the TensorFlow ops of newer_op, plain: not checked against Triton 23.05's TensorFlow 2.12.0 "
             "(`opforge build --release 23.05` provisions it here)") in proc.stderr.splitlines(), proc.stderr
+
+
+def test_a_library_the_release_tensorflow_does_not_load_is_a_problem(repo, tmp_path):
+    """The library `pip install .` built here (against this TensorFlow) in a
+    model's model_operations: TensorFlow 2.12 does not load it, so the model
+    fails in Triton 23.05; the release folder's library loads."""
+    python = release_tensorflow()
+    dist = REPO / "dist" / "triton-23.05" / "libopforge_tensorflow.so"
+    if not dist.is_file():
+        pytest.skip(f"no {dist}: run `make triton-23.05` first")
+    local = library("tensorflow")
+    said = results_of(run_python(LOAD_LIBRARY, local, python=python))
+    assert said["version"] == "2.12.0" and "undefined symbol" in said["error"], said
+    models = tmp_path / "models"
+    shutil.copytree(repo / "plain", models / "plain")
+    config = models / "plain" / "config.pbtxt"
+    for lib, expected in ((local, 1), (dist, 0)):
+        config.write_text(CONFIG.format(name="plain") + f'model_operations {{ op_library_filename: "{lib}" }}\n')
+        proc = check("--model-repository", models, "--release", "23.05")
+        lines = proc.stdout.strip().splitlines() if proc.returncode == 1 else []
+        assert len([line for line in lines if "does not load in TensorFlow 2.12.0" in line]) == expected, \
+            proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the release's library: nothing to say
+    config.write_text(CONFIG.format(name="plain") + f'model_operations {{ op_library_filename: "{local}" }}\n')
+    (line,) = problems(check("--model-repository", models, "--release", "23.05"))
+    assert line.startswith(f"model plain: {Path(local).resolve()} does not load in TensorFlow 2.12.0 (Triton 23.05), "
+                           "so the model fails to load: NotFoundError: ") and "undefined symbol" in line, line

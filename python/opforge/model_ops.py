@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import model_config, releases
+from . import cuda_toolkit, model_config, releases
 from .cases import camel, one_line, tf_op_name, tf_prefix
 
 BACKENDS = {  # config.pbtxt `platform` -> backend
@@ -283,9 +283,20 @@ import json, sys
 try:
     from tensorflow.core.framework import graph_pb2
     from tensorflow.core.protobuf import saved_model_pb2
-    from tensorflow.python.framework import op_def_registry, versions
+    from tensorflow.python.framework import load_library, op_def_registry, versions
 except ImportError:
     sys.exit(3)
+
+def one_line(e):
+    return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}".rstrip(": ")
+
+libraries = {}
+for library in json.loads(sys.argv[1]):  # their ops are then registered, as in the server
+    try:
+        load_library.load_op_library(library)
+        libraries[library] = None
+    except Exception as e:  # NotFoundError: undefined symbol (built for another TensorFlow)
+        libraries[library] = one_line(e)
 
 def unknown(path):
     data = open(path, "rb").read()
@@ -301,22 +312,24 @@ def unknown(path):
     return sorted(op for op in ops if op_def_registry.get(op) is None)
 
 read = {}
-for path in sys.argv[1:]:
+for path in sys.argv[2:]:
     try:
         read[path] = unknown(path)
     except Exception as e:  # DecodeError, OSError: that file only
-        read[path] = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}".rstrip(": ")
-print(json.dumps([versions.__version__, read]))
+        read[path] = one_line(e)
+print(json.dumps([versions.__version__, read, libraries]))
 """
 
 
 @dataclass(frozen=True)
 class TfRead:
     """What one TensorFlow said of model files: per file, the op names it
-    does not register, or why the file could not be read."""
+    does not register, or why the file could not be read; per op library
+    loaded first, None or why it did not load."""
 
     version: str
     files: dict  # Path -> set[str] | str
+    libraries: dict = field(default_factory=dict)  # Path -> None | str
 
     def unknown(self, path: Path) -> set[str]:
         got = self.files[_tf_graph_file(path)]
@@ -329,21 +342,23 @@ def _tf_graph_file(path: Path) -> Path:
     return path / "saved_model.pb" if path.is_dir() else path
 
 
-def tf_unknown_ops(paths: list[Path], python: str = sys.executable) -> TfRead | None:
+def tf_unknown_ops(paths: list[Path], python: str = sys.executable, libraries: list[Path] = ()) -> TfRead | None:
     """What the TensorFlow of `python` says of the models at `paths` (each a
-    SavedModel folder or a GraphDef): the op names it does not register;
-    None where that python has no TensorFlow. In one child interpreter for
-    all: importing TensorFlow is slow and noisy, and must not happen in the
-    process that writes the repository."""
+    SavedModel folder or a GraphDef), once `libraries` are loaded: the op
+    names it does not register; None where that python has no TensorFlow.
+    In one child interpreter for all: importing TensorFlow is slow and
+    noisy, and must not happen in the process that writes the repository."""
     files = [_tf_graph_file(Path(p)) for p in paths]
-    proc = subprocess.run([str(python), "-c", _TF_UNKNOWN_OPS, *map(str, files)], capture_output=True, text=True,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300 + 10 * len(files))
+    proc = subprocess.run([str(python), "-c", _TF_UNKNOWN_OPS, json.dumps([str(lib) for lib in libraries]),
+                           *map(str, files)], capture_output=True, text=True, timeout=300 + 10 * len(files),
+                          env=cuda_toolkit.with_cached_runtimes(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")))
     if proc.returncode == 3:
         return None
     if proc.returncode != 0:
         raise ValueError((proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1])
-    version, read = json.loads(proc.stdout.strip().splitlines()[-1])
-    return TfRead(version, {Path(f): got if isinstance(got, str) else set(got) for f, got in read.items()})
+    version, read, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    return TfRead(version, {Path(f): got if isinstance(got, str) else set(got) for f, got in read.items()},
+                  {Path(lib): why for lib, why in loaded.items()})
 
 
 def _tensorflow(path: Path, libraries, registry: TfRead | None = None):

@@ -6,7 +6,7 @@ installed by `opforge check`, which then says what it did not check.
 
 | model | read with | what fails it in Triton |
 |---|---|---|
-| TensorFlow SavedModel / GraphDef | the release's tensorflow-cpu | an op that TensorFlow does not register: "Op type not registered" |
+| TensorFlow SavedModel / GraphDef | the release's tensorflow-cpu, with the model_operations libraries loaded | a library it does not load ("undefined symbol": built against another TensorFlow), an op that TensorFlow does not register: "Op type not registered" |
 | TorchScript (pytorch_libtorch) | the release's PyPI torch, with the custom ops' schemas defined | anything `torch::jit::load` refuses: "Unknown builtin op: aten::rms_norm", a custom op called against another schema, a file format it does not read |
 | ONNX | a session of the release's onnxruntime (CPU), with the model's model_operations libraries registered | a library that runtime does not load, a node no kernel takes (a dtype the custom op lacks: "Could not find an implementation for Clip(1)"), anything else session creation refuses |
 """
@@ -26,8 +26,9 @@ from .cases import one_line
 
 def tensorflow_models(models: list, release: releases.Release, problems: list, notes: list) -> None:
     """TensorFlow models [(model, its libraries)] against the release's
-    TensorFlow: an op it does not register fails the model, as does a
-    release without a TensorFlow backend."""
+    TensorFlow, with their model_operations libraries loaded in it: a
+    library it does not load or an op it does not register fails the
+    model, as does a release without a TensorFlow backend."""
     models = [(model, libs, model_ops.artifacts(model)) for model, libs in models]
     models = [m for m in models if m[2]]
     if not models:
@@ -44,8 +45,10 @@ def tensorflow_models(models: list, release: releases.Release, problems: list, n
         notes.append(f"the TensorFlow ops of {names}: not checked against Triton {release.name}'s TensorFlow "
                      f"{release.tensorflow} (`opforge build --release {release.name}` provisions it here)")
         return
+    libraries = sorted({lib.path for _, libs, _ in models for lib in libs
+                        if lib.framework == "tensorflow" and lib.path.is_absolute() and lib.path.is_file()})
     try:
-        registry = model_ops.tf_unknown_ops([f for _, _, files in models for f in files], str(python))
+        registry = model_ops.tf_unknown_ops([f for _, _, files in models for f in files], str(python), libraries)
     except (ValueError, OSError, subprocess.SubprocessError) as e:
         notes.append(f"the TensorFlow ops of {names}: not read with TensorFlow {release.tensorflow} ({one_line(e)})")
         return
@@ -56,6 +59,12 @@ def tensorflow_models(models: list, release: releases.Release, problems: list, n
         return
     for model, libs, files in models:
         provided = set().union(*[lib.ops for lib in libs if lib.framework == "tensorflow"] or [set()])
+        for lib in libs:
+            if registry.libraries.get(lib.path):
+                problems.append(f"model {model.name}: {lib.path} does not load in TensorFlow {registry.version} "
+                                f"(Triton {release.name}), so the model fails to load: {registry.libraries[lib.path]}"
+                                f" (build it against TensorFlow {registry.version}: for opforge's ops, opforge build "
+                                f"--release {release.name})")
         for f in files:
             try:
                 unknown = registry.unknown(f)
