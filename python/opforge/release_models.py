@@ -1,8 +1,9 @@
-"""Models read by the release's own frameworks, before the server does: a
-TensorFlow model by the release's TensorFlow, a TorchScript model loaded by
-the release's torch (PyPI's stand-in for its NGC libtorch). Both come from
-the toolchains `opforge build --release` provisioned here; nothing is
-installed by `opforge check`, which then says what it did not check.
+"""Models read by the release's own frameworks, before the server does: an
+ONNX model in a session of the release's onnxruntime, a TensorFlow model by
+the release's TensorFlow, a TorchScript model loaded by the release's torch
+(PyPI's stand-in for its NGC libtorch). All come from the toolchains
+`opforge build --release` provisioned here; nothing is installed by
+`opforge check`, which then says what it did not check.
 
 | model | read with | what fails it in Triton |
 |---|---|---|
