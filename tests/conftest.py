@@ -30,6 +30,18 @@ def old_runtime_pythons() -> list[str]:
     return [p for p in raw.split(os.pathsep) if p]
 
 
+def release_python(venv: str, release: str = "23.05") -> str:
+    """The interpreter of the release's toolchain venv `venv` (onnxruntime,
+    tensorflow, torch) that `opforge build --release` provisioned here; a
+    skip where it has not."""
+    from opforge import releases, toolchains
+
+    python = toolchains.PipToolchain(releases.get_release(release)).made(venv)
+    if python is None:
+        pytest.skip(f"no {venv} toolchain of Triton {release} here (`make triton-{release}` provisions it)")
+    return str(python)
+
+
 def library(framework: str) -> str:
     import opforge
 

@@ -12,11 +12,10 @@ import sys
 import pytest
 from onnx import TensorProto, helper, save
 
-from conftest import results_of, run_python
+from conftest import release_python, results_of, run_python
 from opcases import REPO
 from test_check import check, problems
 
-from opforge import releases, toolchains
 
 DIST = REPO / "dist" / "triton-23.05"
 LIBRARY = DIST / "libopforge_onnxruntime.so"
@@ -60,15 +59,8 @@ def repo(tmp_path_factory):
     return repo
 
 
-def release_onnxruntime() -> str:
-    python = toolchains.PipToolchain(releases.get_release("23.05")).made("onnxruntime")
-    if python is None:
-        pytest.skip("no ONNX Runtime toolchain of Triton 23.05 here (`make triton-23.05` provisions it)")
-    return str(python)
-
-
 def test_a_dtype_no_kernel_takes_is_a_problem(repo):
-    python = release_onnxruntime()
+    python = release_python("onnxruntime")
     from opforge.cuda_toolkit import with_cached_runtimes  # the release library's libcudart
 
     env = with_cached_runtimes({"LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", "")})

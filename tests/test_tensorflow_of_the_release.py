@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import library, require_framework, results_of, run_python
+from conftest import release_python, library, require_framework, results_of, run_python
 from opcases import REPO
 from test_check import check, problems
 
-from opforge import releases, toolchains
 
 SAVE = r"""
 import json, sys, tensorflow as tf
@@ -67,15 +66,8 @@ def repo(tmp_path_factory):
     return repo
 
 
-def release_tensorflow() -> str:
-    python = toolchains.PipToolchain(releases.get_release("23.05")).made("tensorflow")
-    if python is None:
-        pytest.skip("no TensorFlow toolchain of Triton 23.05 here (`make triton-23.05` provisions it)")
-    return str(python)
-
-
 def test_an_op_the_release_tensorflow_lacks_is_a_problem(repo):
-    python = release_tensorflow()
+    python = release_python("tensorflow")
     for name, error in (("newer_op", "Op type not registered 'SegmentMaxV2'"), ("plain", "")):
         got = results_of(run_python(LOAD, str(repo / name / "1" / "model.savedmodel"), python=python))
         assert got["version"] == "2.12.0" and (error in got["error"] if error else got["error"] == ""), got
@@ -104,7 +96,7 @@ def test_a_library_the_release_tensorflow_does_not_load_is_a_problem(repo, tmp_p
     """The library `pip install .` built here (against this TensorFlow) in a
     model's model_operations: TensorFlow 2.12 does not load it, so the model
     fails in Triton 23.05; the release folder's library loads."""
-    python = release_tensorflow()
+    python = release_python("tensorflow")
     dist = REPO / "dist" / "triton-23.05" / "libopforge_tensorflow.so"
     if not dist.is_file():
         pytest.skip(f"no {dist}: run `make triton-23.05` first")

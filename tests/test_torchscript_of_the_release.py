@@ -12,11 +12,10 @@ import sys
 
 import pytest
 
-from conftest import library, require_framework, results_of, run_python
+from conftest import release_python, library, require_framework, results_of, run_python
 from opcases import REPO
 from test_check import check, problems
 
-from opforge import releases, toolchains
 
 DIST = REPO / "dist" / "triton-23.05"
 
@@ -84,13 +83,6 @@ def repo(tmp_path_factory):
     return repo
 
 
-def release_torch() -> str:
-    python = toolchains.PipToolchain(releases.get_release("23.05")).made("torch")
-    if python is None:
-        pytest.skip("no torch toolchain of Triton 23.05 here (`make triton-23.05` provisions it)")
-    return str(python)
-
-
 def expected_problems(repo) -> list[str]:
     libtorch = "Triton 23.05's libtorch (PyTorch 2.0.0; loaded in PyPI torch 2.0.1)"
     return [
@@ -106,7 +98,7 @@ def expected_problems(repo) -> list[str]:
 
 def test_the_release_torch_refuses_what_check_names(repo):
     """The problems are the release torch's own verdicts: loaded there directly."""
-    python = release_torch()
+    python = release_python("torch")
     said = {kind: results_of(run_python(LOAD, str(repo / kind / "1" / "model.pt"), python=python))
             for kind in KINDS}
     assert {s["version"].split("+")[0] for s in said.values()} == {"2.0.1"}, said
@@ -117,7 +109,7 @@ def test_the_release_torch_refuses_what_check_names(repo):
 
 def test_check_with_the_schemas_the_library_registers_here(repo):
     """A library without a manifest: its schemas are read by loading it here."""
-    release_torch()
+    release_python("torch")
     lines = problems(check(library("torch"), "--model-repository", repo, "--release", "23.05"))
     assert lines == expected_problems(repo), lines
 
@@ -125,7 +117,7 @@ def test_check_with_the_schemas_the_library_registers_here(repo):
 def test_check_with_the_schemas_of_the_release_manifest(repo):
     """The release folder's library cannot load here (the release's C++ ABI):
     the manifest carries the schemas the release's torch registered."""
-    release_torch()
+    release_python("torch")
     if not (DIST / "libopforge_torch.so").is_file():
         pytest.skip(f"no {DIST}/libopforge_torch.so: run `make triton-23.05` first")
     manifest = json.loads((DIST / "manifest.json").read_text())

@@ -367,7 +367,8 @@ def _tensorflow(path: Path, libraries, registry: TfRead | None = None):
                 "exact: ops of the graphs and function library that TensorFlow does not register itself")
     data = _tf_graph_file(path).read_bytes()
     found = {name for lib in libraries for name in lib.provides if name.encode() in data}
-    return found, "best effort: TensorFlow is not importable here, so only the libraries' op names were looked for"
+    return found, ("best effort: TensorFlow here did not read it (not importable, or it failed), so only the "
+                   "libraries' op names were looked for")
 
 
 def _tensorrt(path: Path, libraries):

@@ -113,19 +113,24 @@ print(json.dumps({"version": torch.__version__, "refused": refused, "loads": {p:
 """
 
 
+def _json_child(python, code: str, args: list[str], env: dict, timeout: float):
+    """What a child interpreter running `code` printed as JSON on its last
+    line; ValueError with its last words where it failed."""
+    proc = subprocess.run([str(python), "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise ValueError(tail[-1][:300] if tail else f"the interpreter exited {proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def torchscript_loads(paths: list[Path], schemas: list[str], python: str) -> dict:
     """How `python`'s torch loads the TorchScript models at `paths` with the
     custom ops of `schemas` defined: {"version", "refused" (schemas it could
     not define), "loads": {path: {"error" (None when it loads), "where",
     "unknown_op", "namespace_known"}}}. In one child for all: a model may
     abort the interpreter, and importing torch takes seconds."""
-    proc = subprocess.run([python, "-c", _TORCHSCRIPT_LOADS, json.dumps(schemas), *map(str, paths)],
-                          capture_output=True, text=True, timeout=600 + 30 * len(paths),
-                          env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise ValueError(tail[-1][:300] if tail else f"the loading interpreter exited {proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _json_child(python, _TORCHSCRIPT_LOADS, [json.dumps(schemas), *map(str, paths)],
+                       dict(os.environ, CUDA_VISIBLE_DEVICES=""), 600 + 30 * len(paths))
 
 
 def torchscript_models(models: list, torch_libs: list, release: releases.Release, problems: list,
@@ -150,20 +155,19 @@ def torchscript_models(models: list, torch_libs: list, release: releases.Release
     # An NGC pre-release is a snapshot newer than the stand-in: what only the stand-in lacks may be there.
     newer_than_stand_in = _is_prerelease(ngc)
 
-    def load(files: list) -> dict | None:
+    def load(files: list) -> list[dict]:
         """The loads of `files`; where the interpreter fails, each file on its own tells which."""
         try:
-            return torchscript_loads([f for _, f in files], schemas, str(python))
+            return [torchscript_loads([f for _, f in files], schemas, str(python))]
         except (ValueError, OSError, subprocess.SubprocessError) as e:
             if len(files) > 1:
-                return {"files": [load([one]) for one in files]}
+                return [said for one in files for said in load([one])]
             model, f = files[0]
             notes.append(f"model {model.name}: {f.relative_to(model.folder.parent)} not loaded in {libtorch} "
                          f"({one_line(e)})")
-            return None
+            return []
 
-    said = load(files)
-    results = ([said] if said and "files" not in said else [s for s in (said or {}).get("files", []) if s])
+    results = load(files)
     if any(r["version"].split("+")[0] != stand_in for r in results):
         notes.append(f"the TorchScript of {names}: not loaded ({python} has torch {results[0]['version']}, not "
                      f"{stand_in})")
@@ -184,17 +188,19 @@ def torchscript_models(models: list, torch_libs: list, release: releases.Release
                              "library's op names were read, not its schemas)")
             # else: no preloaded library registers it, which check reports for every model
             continue
+        # The preloaded ops the refusal quotes the schema of: the release's torch has no say in those.
+        custom = sorted({name for name in (s.split("(")[0] for s in schemas) if name + "(" in error})
         if op and not loaded.get("namespace_known"):
             notes.append(f"{where}: not loaded in {libtorch}: it calls {op}, and PyPI torch has no "
                          f"{namespace} ops (Triton's PyTorch backend links them)")
-        elif newer_than_stand_in and not any(s.split("(")[0] in error for s in schemas):
+        elif newer_than_stand_in and not custom:
             notes.append(f"{where}: may not load in {libtorch}: torch {stand_in}, the newest release before "
                          f"that NGC snapshot, refuses it: {error}" + _at(loaded))
         elif op:
             problems.append(f"{where} calls {op}, which {libtorch} does not have (the model fails to load: "
                             f"Unknown builtin op: {op}): script it with ops PyTorch {ngc} has, or serve it "
                             "on a release whose PyTorch has it")
-        elif custom := sorted({s.split("(")[0] for s in schemas if s.split("(")[0] + "(" in error}):
+        elif custom:
             problems.append(f"{where} calls {', '.join(custom)} otherwise than the preloaded library's schema "
                             f"allows (the model fails to load: {error}{_at(loaded)}): it was scripted against "
                             "another version of that op; script it against this library, or preload the one "
@@ -262,12 +268,8 @@ def onnx_models(models: list, release: releases.Release, problems: list, notes: 
     files = [(str(f / "model.onnx" if f.is_dir() else f), [str(lib.path) for lib in libs
                                                           if lib.framework == "onnxruntime"]) for _, libs, f in jobs]
     try:
-        proc = subprocess.run([str(python), "-c", _ONNX_SESSIONS, json.dumps(files)], capture_output=True, text=True,
-                              timeout=600 + 30 * len(files), env=cuda_toolkit.with_cached_runtimes(dict(os.environ)))
-        if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()
-            raise ValueError(tail[-1][:300] if tail else f"the interpreter exited {proc.returncode}")
-        said = json.loads(proc.stdout.strip().splitlines()[-1])
+        said = _json_child(python, _ONNX_SESSIONS, [json.dumps(files)], cuda_toolkit.with_cached_runtimes(
+            dict(os.environ)), 600 + 30 * len(files))
     except (ValueError, OSError, subprocess.SubprocessError) as e:
         notes.append(f"the ONNX sessions of {names}: not made in Triton {release.name}'s ONNX Runtime "
                      f"({one_line(e)})")
