@@ -11,6 +11,9 @@ SOURCES := $(shell git ls-files --cached --others --exclude-standard CMakeLists.
 
 .PHONY: all build test test-asan fuzz clean matrix torch-cuda-venv
 RELEASES ?= 23.05 25.10
+# Test files spread over this many pytest-xdist workers (auto: one per core);
+# each file stays on one worker, so its module fixtures are made once.
+TEST_WORKERS ?= auto
 all: build
 
 $(VENV)/.deps: requirements-dev.txt
@@ -43,7 +46,7 @@ build: $(VENV)/.opforge-installed
 test: $(VENV)/.opforge-installed $(ORT_COMPAT_VENV)/.deps
 	OPFORGE_ORT_COMPAT_PYTHONS=$(abspath $(ORT_COMPAT_VENV))/bin/python \
 	$(if $(wildcard $(TORCH_CUDA_VENV)/.deps),OPFORGE_TORCH_CUDA_PYTHON=$(abspath $(TORCH_CUDA_VENV))/bin/python) \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The long fuzz profile: 20,000 unseeded cases per op and framework (`make test` runs 1,000, seeded).
 fuzz: $(VENV)/.opforge-installed

@@ -269,6 +269,12 @@ def child(framework: str, repeat: int) -> None:
     print(json.dumps(run_framework(framework, repeat)))
 
 
+def rate(gbs: float) -> str:
+    """GB/s to one decimal; below 0.1 (a run starved of CPU) to two
+    significant digits, so a slow run never reads as 0.0."""
+    return f"{gbs:.1f}" if gbs >= 0.1 else f"{gbs:.2g}"
+
+
 def print_table(rows: list[dict]) -> None:
     print(f"{'framework':12} {'op':9} {'elements':>9} {'opforge ms':>11} {'builtin ms':>11} {'÷builtin':>9} "
           f"{'middle half':>12} {'GB/s':>7} {'copy GB/s':>10}")
@@ -277,7 +283,7 @@ def print_table(rows: list[dict]) -> None:
         ratio = f"{r['ours'] / r['builtin']:9.2f}" if r["builtin"] else f"{'–':>9}"
         spread = "{:.2f}–{:.2f}".format(*r["middle_half"]) if r["builtin"] else "–"
         print(f"{r['framework']:12} {r['op']:9} {r['n']:>9} {r['ours'] * 1e3:11.3f} {b} {ratio} {spread:>12} "
-              f"{r['gbs']:7.1f} {r['copy_gbs']:10.1f}")
+              f"{rate(r['gbs']):>7} {rate(r['copy_gbs']):>10}")
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:

@@ -36,7 +36,7 @@ def test_cpu_benchmark_reports_every_op_and_size_and_plots(tmp_path):
     out = run("bench.py", "--repeat", "3", "--plot", str(png), "--frameworks", *frameworks)
     rows = {}
     for line in out.splitlines():
-        m = re.match(r"([\w.]+)\s+(\w+)\s+(\d+)\s+([\d.]+)\s+([\d.]+|–)\s+([\d.]+|–)\s+(\S+)\s+([\d.]+)\s+([\d.]+)$", line)
+        m = re.match(r"([\w.]+)\s+(\w+)\s+(\d+)\s+([\d.]+)\s+([\d.]+|–)\s+([\d.]+|–)\s+(\S+)\s+([\d.e+-]+)\s+([\d.e+-]+)$", line)
         if m:
             rows[m[1], m[2], int(m[3])] = m.groups()[3:]
     for fw in frameworks:
