@@ -117,3 +117,54 @@ def test_a_library_the_release_tensorflow_does_not_load_is_a_problem(repo, tmp_p
     (line,) = problems(check("--model-repository", models, "--release", "23.05"))
     assert line.startswith(f"model plain: {Path(local).resolve()} does not load in TensorFlow 2.12.0 (Triton 23.05), "
                            "so the model fails to load: NotFoundError: ") and "undefined symbol" in line, line
+
+
+def test_a_preloaded_library_the_release_tensorflow_does_not_load_is_a_problem():
+    """Preloaded server-wide (deploy --preload-tensorflow), the library built
+    here takes a process of TensorFlow 2.12 down before main (it is bound at
+    load: an undefined symbol ends it, exit 127), so `opforge check` names
+    it; the release folder's library starts and is not named."""
+    from opforge import cuda_toolkit
+
+    python = release_python("tensorflow")
+    dist = REPO / "dist" / "triton-23.05" / "libopforge_tensorflow.so"
+    if not dist.is_file():
+        pytest.skip(f"no {dist}: run `make triton-23.05` first")
+    local = Path(library("tensorflow")).resolve()
+    framework_dir = results_of(run_python("import json, os, tensorflow as tf; "
+                                          "print(json.dumps({'dir': os.path.dirname(tf.__file__)}))",
+                                          python=python))["dir"]
+    for lib, rc in ((local, 127), (dist, 0)):  # the server's preload, in a process of the release's TensorFlow
+        env = cuda_toolkit.with_cached_runtimes(dict(os.environ, LD_PRELOAD=str(lib)))
+        env["LD_LIBRARY_PATH"] = framework_dir + os.pathsep + env.get("LD_LIBRARY_PATH", "")
+        proc = subprocess.run([python, "-c", "print('started')"], capture_output=True, text=True, timeout=120,
+                              env=env)
+        assert proc.returncode == rc and ("symbol lookup error" in proc.stderr if rc else
+                                          proc.stdout == "started\n"), (lib, proc.returncode, proc.stderr[-2000:])
+    lines = [line for line in problems(check(local, "--release", "23.05")) if "TensorFlow 2.12.0" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"{local}: does not load in TensorFlow 2.12.0 (Triton 23.05): "
+                                                   "NotFoundError: "), lines
+    assert lines[0].endswith("; preloaded server-wide, it takes tritonserver down (the loader ends the process at "
+                             "the undefined symbol: symbol lookup error, exit 127) (build it against TensorFlow "
+                             "2.12.0: for opforge's ops, opforge build --release 23.05)"), lines
+    proc = check(dist, "--release", "23.05")
+    assert "TensorFlow 2.12.0" not in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_tensorflow_preload_in_a_release_without_tensorflow_is_a_problem():
+    """Triton 25.10 has no TensorFlow backend, so no libtensorflow_framework:
+    a preload that needs it ends the process (exit 127), here as there."""
+    from opforge import cuda_toolkit
+
+    local = Path(library("tensorflow")).resolve()
+    env = dict(os.environ, LD_PRELOAD=str(local))
+    env.pop("LD_LIBRARY_PATH", None)
+    env = cuda_toolkit.with_cached_runtimes(env)  # only libtensorflow_framework is missing, as in 25.10
+    proc = subprocess.run(["/bin/true"], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 127 and "libtensorflow_framework.so.2: cannot open shared object file" in proc.stderr, \
+        (proc.returncode, proc.stderr)
+    lines = [line for line in problems(check(local, "--release", "25.10")) if "TensorFlow" in line]
+    assert lines == [f"{local}: preloaded server-wide, but Triton 25.10 has no TensorFlow backend (TensorFlow "
+                     "backend dropped from 25.03 (last built in 25.02)): without the libtensorflow_framework it "
+                     "needs, the loader ends the server at the preload (error while loading shared libraries, exit "
+                     "127)"], lines

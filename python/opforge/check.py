@@ -20,7 +20,7 @@ manifest).
 | an ONNX / TF model whose op its model_operations do not provide | "ns:Op(-1) is not a registered function/op" |
 | for a release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
 | for a release: an ONNX model's IR version or opset (ai.onnx, ai.onnx.ml) above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
-| for a release: a TensorFlow model's op that the release's TensorFlow does not register, a model_operations library it does not load, or a release without a TensorFlow backend | the model fails to load: "Op type not registered", "undefined symbol" |
+| for a release: a TensorFlow model's op that the release's TensorFlow does not register, a model_operations library it does not load, or a release without a TensorFlow backend; a server-wide TensorFlow preload it does not load | the model fails to load: "Op type not registered", "undefined symbol"; the preload ends the server: "symbol lookup error" |
 | for a release: an ONNX model a session of the release's onnxruntime refuses with its model_operations (a library it does not load, a dtype no kernel takes) | the model fails to load: "Could not find an implementation for Clip(1) node" |
 | for a release: a TorchScript model the release's torch does not load (an op it lacks, a custom op called against another schema) | the model fails to load: "Unknown builtin op: aten::rms_norm" |
 
@@ -362,7 +362,7 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                 f"checked (what ONNX Runtime {release.onnxruntime} reads was not measured: see "
                                 "releases.toml)")
         release_models.tensorflow_models([(model, libs) for model, libs in models if model.backend == "tensorflow"],
-                                         release, report.problems, report.notes)
+                                         release, report.problems, report.notes, server_wide)
         release_models.onnx_models([(model, libs) for model, libs in models if model.backend == "onnxruntime"],
                                    release, report.problems, report.notes)
         release_models.torchscript_models([model for model, _ in models if model.backend == "pytorch"],

@@ -7,7 +7,7 @@ the release's TensorFlow, a TorchScript model loaded by the release's torch
 
 | model | read with | what fails it in Triton |
 |---|---|---|
-| TensorFlow SavedModel / GraphDef | the release's tensorflow-cpu, with the model_operations libraries loaded | a library it does not load ("undefined symbol": built against another TensorFlow), an op that TensorFlow does not register: "Op type not registered" |
+| TensorFlow SavedModel / GraphDef, and the TensorFlow libraries preloaded server-wide | the release's tensorflow-cpu, with the model_operations and preloaded libraries loaded | a library it does not load ("undefined symbol": built against another TensorFlow; preloaded, "symbol lookup error" ends the server), an op that TensorFlow does not register: "Op type not registered" |
 | TorchScript (pytorch_libtorch) | the release's PyPI torch, with the custom ops' schemas defined | anything `torch::jit::load` refuses: "Unknown builtin op: aten::rms_norm", a custom op called against another schema, a file format it does not read |
 | ONNX | a session of the release's onnxruntime (CPU), with the model's model_operations libraries registered | a library that runtime does not load, a node no kernel takes (a dtype the custom op lacks: "Could not find an implementation for Clip(1)"), anything else session creation refuses |
 """
@@ -25,29 +25,39 @@ from . import cuda_toolkit, model_ops, releases, toolchains
 from .cases import one_line
 
 
-def tensorflow_models(models: list, release: releases.Release, problems: list, notes: list) -> None:
+def tensorflow_models(models: list, release: releases.Release, problems: list, notes: list,
+                      preloaded: list = ()) -> None:
     """TensorFlow models [(model, its libraries)] against the release's
     TensorFlow, with their model_operations libraries loaded in it: a
     library it does not load or an op it does not register fails the
-    model, as does a release without a TensorFlow backend."""
+    model, as does a release without a TensorFlow backend. The TensorFlow
+    libraries preloaded server-wide (`preloaded`, check.Lib) are loaded in it
+    too: where it does not load one, neither does the server."""
     models = [(model, libs, model_ops.artifacts(model)) for model, libs in models]
     models = [m for m in models if m[2]]
-    if not models:
+    preloaded = [lib for lib in preloaded if lib.framework == "tensorflow" and lib.path.is_file()]
+    if not models and not preloaded:
         return
     if release.tensorflow == releases.NO_BACKEND:
+        why = release.sources.get("tensorflow", "").partition(":")[2].strip()
         for model, _, _ in models:
-            why = release.sources.get("tensorflow", "").partition(":")[2].strip()
             problems.append(f"model {model.name}: Triton {release.name} has no TensorFlow backend, so the "
                             f"model cannot load{f' ({why})' if why else ''}")
+        for lib in preloaded:  # a preload whose own needs are missing ends the process
+            problems.append(f"{lib.label}: preloaded server-wide, but Triton {release.name} has no TensorFlow "
+                            f"backend{f' ({why})' if why else ''}: without the libtensorflow_framework it needs, "
+                            "the loader ends the server at the preload (error while loading shared libraries, "
+                            "exit 127)")
         return
     python = toolchains.PipToolchain(release).made("tensorflow") if release.tensorflow != releases.UNKNOWN else None
-    names = ", ".join(model.name for model, _, _ in models)
+    names = ", ".join([model.name for model, _, _ in models] + [lib.label for lib in preloaded])
     if python is None:
         notes.append(f"the TensorFlow ops of {names}: not checked against Triton {release.name}'s TensorFlow "
                      f"{release.tensorflow} (`opforge build --release {release.name}` provisions it here)")
         return
     libraries = sorted({lib.path for _, libs, _ in models for lib in libs
-                        if lib.framework == "tensorflow" and lib.path.is_absolute() and lib.path.is_file()})
+                        if lib.framework == "tensorflow" and lib.path.is_absolute() and lib.path.is_file()}
+                       | {lib.path for lib in preloaded})
     try:
         registry = model_ops.tf_unknown_ops([f for _, _, files in models for f in files], str(python), libraries)
     except (ValueError, OSError, subprocess.SubprocessError) as e:
@@ -58,14 +68,22 @@ def tensorflow_models(models: list, release: releases.Release, problems: list, n
         notes.append(f"the TensorFlow ops of {names}: not checked ({python} has {has}, not "
                      f"TensorFlow {release.tensorflow})")
         return
+    build_it = (f"build it against TensorFlow {registry.version}: for opforge's ops, opforge build --release "
+                f"{release.name}")
+    for lib in preloaded:
+        why = registry.libraries.get(lib.path)
+        if why:  # an unresolved symbol ends the process; a preload the loader cannot map is ignored
+            fate = ("it takes tritonserver down (the loader ends the process at the undefined symbol: symbol lookup "
+                    "error, exit 127)" if "undefined symbol" in why else "the preload fails")
+            problems.append(f"{lib.label}: does not load in TensorFlow {registry.version} (Triton {release.name}): "
+                            f"{why}; preloaded server-wide, {fate} ({build_it})")
     for model, libs, files in models:
         provided = set().union(*[lib.ops for lib in libs if lib.framework == "tensorflow"] or [set()])
         for lib in libs:
             if registry.libraries.get(lib.path):
                 problems.append(f"model {model.name}: {lib.path} does not load in TensorFlow {registry.version} "
                                 f"(Triton {release.name}), so the model fails to load: {registry.libraries[lib.path]}"
-                                f" (build it against TensorFlow {registry.version}: for opforge's ops, opforge build "
-                                f"--release {release.name})")
+                                f" ({build_it})")
         for f in files:
             try:
                 unknown = registry.unknown(f)
