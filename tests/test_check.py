@@ -294,3 +294,22 @@ def test_one_unreadable_tensorflow_model_does_not_hide_the_others(deployed, tmp_
     assert "model tf_broken: tf_broken/1/model.savedmodel cannot be read as a tensorflow model (DecodeError" \
         in lines[0], lines
     assert lines[1].startswith("model tf_clip: needs OpforgeClip, which its model_operations do not provide"), lines
+
+
+def test_a_library_replaced_after_the_deploy_is_read_as_it_is(deployed, tmp_path):
+    """The repository's TensorFlow library swapped for the one `pip install .`
+    built here: its manifest no longer describes it, so check says so and
+    reads the file itself, which the release's TensorFlow does not load."""
+    require_framework("tensorflow")
+    repo = copy_repository(deployed, tmp_path / "models")
+    swapped = repo / "libopforge_tensorflow.so"
+    shutil.copy(library("tensorflow"), swapped)
+    proc = check("--model-repository", repo)
+    assert (f"note: {swapped}: not the file {repo / 'opforge-manifest.opforge.json'} records (sha256 differs: "
+            "replaced after the build or deploy?), so it was read as it is, not as that manifest describes it "
+            "(deploy the release folder again to put its own file back)") in proc.stderr.splitlines(), proc.stderr
+    assert not [line for line in proc.stderr.splitlines() if "sha256 differs" in line and str(swapped) not in line]
+    if "does not load in TensorFlow 2.12.0" in proc.stdout:  # where the release's TensorFlow is provisioned
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+    clean = check("--model-repository", deployed)
+    assert "sha256 differs" not in clean.stderr, clean.stderr

@@ -54,6 +54,7 @@ class Lib:
     loaded: str = ""  # why the names could not be read, when they could not
     built_for: str = ""  # the Triton release its opforge manifest names, if any
     schemas: list[str] | None = None  # torch: its ops' schemas, where known
+    other_file_in: str = ""  # the manifest naming it records another file (sha256): not used
 
     @property
     def label(self) -> str:
@@ -119,7 +120,7 @@ def describe(path: Path) -> Lib:
     """The library's framework and the names it registers."""
     path = Path(path)
     lib = Lib(path, framework_of(path))
-    manifest = _release_manifest(path)
+    manifest, lib.other_file_in = _release_manifest(path)
     if manifest is not None and lib.framework in ("torch", "tensorflow", "onnxruntime", "tensorrt"):
         ops = manifest.get("cuda_ops", manifest["ops"]) if lib.framework == "tensorrt" else manifest["ops"]
         lib.ops = model_ops.op_names(lib.framework, manifest["namespace"], ops)
@@ -149,17 +150,24 @@ def describe(path: Path) -> Lib:
     return lib
 
 
-def _release_manifest(path: Path) -> dict | None:
-    """An opforge release folder's manifest, when `path` is one of its libraries."""
+def _release_manifest(path: Path) -> tuple[dict | None, str]:
+    """An opforge release folder's manifest, when `path` is one of its
+    libraries; else None, and the manifest that names it but records another
+    file (its sha256: copied over after the build or deploy), if any."""
+    other = ""
     for m in [path.parent / "manifest.json", *sorted(path.parent.glob("opforge-manifest.*.json"))]:
         try:
             manifest = json.loads(m.read_text()) if m.is_file() else None
         except ValueError:
             manifest = None  # not one to trust: the library is then loaded to read its names
-        if isinstance(manifest, dict):
-            if any(c.get("library") == path.name for c in manifest.get("libraries", [])):
-                return manifest
-    return None
+        if not isinstance(manifest, dict):
+            continue
+        entry = next((c for c in manifest.get("libraries", []) if c.get("library") == path.name), None)
+        if entry is not None and path.is_file() and entry.get("sha256") not in (None, _sha(path)):
+            other = other or str(m)
+        elif entry is not None:
+            return manifest, ""
+    return None, other
 
 
 def launch_preloads(launch: Path, mount_map: dict[str, Path]) -> tuple[list[Path], list[Path]]:
@@ -330,6 +338,11 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     # A relative op_library_filename is the server's loader's to find: not a file here.
     every_lib = {lib.path: lib for lib in [*server_wide, *[x for _, ls in models for x in ls]]
                  if lib.path.is_absolute()}.values()
+    for lib in every_lib:
+        if lib.other_file_in:
+            report.notes.append(f"{lib.label}: not the file {lib.other_file_in} records (sha256 differs: replaced "
+                                "after the build or deploy?), so it was read as it is, not as that manifest "
+                                "describes it (deploy the release folder again to put its own file back)")
     built_for = sorted({lib.built_for for lib in every_lib if lib.built_for})
     if not release_name and built_for:
         unknown = [name for name in built_for if name not in releases.load_releases()]
