@@ -154,7 +154,7 @@ def _release_manifest(path: Path) -> tuple[dict | None, str]:
     """An opforge release folder's manifest, when `path` is one of its
     libraries; else None, and the manifest that names it but records another
     file (its sha256: copied over after the build or deploy), if any."""
-    other = ""
+    other, sha = "", None
     for m in [path.parent / "manifest.json", *sorted(path.parent.glob("opforge-manifest.*.json"))]:
         try:
             manifest = json.loads(m.read_text()) if m.is_file() else None
@@ -163,10 +163,14 @@ def _release_manifest(path: Path) -> tuple[dict | None, str]:
         if not isinstance(manifest, dict):
             continue
         entry = next((c for c in manifest.get("libraries", []) if c.get("library") == path.name), None)
-        if entry is not None and path.is_file() and entry.get("sha256") not in (None, _sha(path)):
-            other = other or str(m)
-        elif entry is not None:
-            return manifest, ""
+        if entry is None:
+            continue
+        if entry.get("sha256") is not None and path.is_file():
+            sha = sha or _sha(path)
+            if entry["sha256"] != sha:
+                other = other or str(m)
+                continue
+        return manifest, ""
     return None, other
 
 

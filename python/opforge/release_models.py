@@ -72,7 +72,8 @@ def tensorflow_models(models: list, release: releases.Release, problems: list, n
                 f"{release.name}")
     for lib in preloaded:
         why = registry.libraries.get(lib.path)
-        if why:  # an unresolved symbol ends the process; a preload the loader cannot map is ignored
+        if why:  # the loader ends the process at a missing symbol: before main if bound at load (-z now, as
+            # opforge links), else at its first call
             fate = ("it takes tritonserver down (the loader ends the process at the undefined symbol: symbol lookup "
                     "error, exit 127)" if "undefined symbol" in why else "the preload fails")
             problems.append(f"{lib.label}: does not load in TensorFlow {registry.version} (Triton {release.name}): "
