@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -48,9 +49,21 @@ def test_unknown_framework_is_a_clear_error():
 
 def test_releases_table_and_detail():
     table = opforge_cli("releases")
-    assert table.returncode == 0 and "23.05" in table.stdout and "26.08" in table.stdout
+    assert table.returncode == 0 and "23.05" in table.stdout and "26.09" in table.stdout
     one = opforge_cli("releases", "23.05")
     assert one.returncode == 0 and "2.12.0" in one.stdout and "8.6.1" in one.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`opforge releases | head -1`: the pipe closes before the table is written."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "opforge", "releases"], stdout=write, stderr=subprocess.PIPE,
+                              text=True)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141 and proc.stderr == "", proc.stderr
 
 
 def test_unknown_release_and_bad_command_exit_2():
