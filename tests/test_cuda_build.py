@@ -34,6 +34,28 @@ def test_every_cuda_source_compiles(tmp_path):
         assert fatbin is not None and fatbin.data_size > 1000, name
 
 
+def test_a_provisioned_cuda_13_toolkit_compiles_every_kernel(tmp_path, monkeypatch):
+    """Triton 26.09's CUDA 13.4, provisioned from PyPI into an empty cache as
+    `opforge build --release 26.09` does: from 13.3 on the CCCL wheel carries
+    CCCL's own version, so only NVIDIA's cuda-toolkit metapackage knows which
+    one a CUDA minor ships with. Its nvcc, crt, nvvm and CCCL compile the kernels."""
+    from opforge import cuda_toolkit, releases
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cuda = releases.get_release("26.09").version("cuda")
+    tk = cuda_toolkit.provision(cuda, log=lambda *_: None)
+    assert (tk.version.major, tk.version.minor) == (cuda.major, cuda.minor), tk.source
+    assert "cuda-toolkit[nvcc,cccl]" in tk.source
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_FRAMEWORKS=",
+                    f"-DCMAKE_CUDA_COMPILER={tk.nvcc}", f"-DCUDAToolkit_ROOT={tk.root}",
+                    "-DCMAKE_CUDA_ARCHITECTURES=90"], check=True, capture_output=True, text=True)
+    proc = subprocess.run(["cmake", "--build", str(build), "--target", "opforge_kernels_cuda",
+                           "-j", str(os.cpu_count() or 2)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    assert sorted(p.name for p in build.rglob("*.cu.o")) == sorted(f"{op}.cu.o" for op in CUDA_OPS)
+
+
 def test_tensorflow_and_onnxruntime_adapters_link_their_cuda_kernels(tmp_path):
     """The adapters' CUDA branches (TensorFlow's GPU kernels, ONNX Runtime's
     CUDA-provider ops) compile and link, even where the frameworks installed

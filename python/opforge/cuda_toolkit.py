@@ -9,7 +9,7 @@ needs only ``-DCMAKE_CUDA_COMPILER=<root>/bin/nvcc``.
 |---|---|---|
 | 11 | 11.8 | Debian bookworm non-free (nvidia-cuda-toolkit, nvidia-cuda-dev, libcudart11.0) |
 | 12 | 12.4 | Debian trixie non-free (the same, libcudart12, libcu++/cub/thrust-dev for nv/target) |
-| 13 | the release's minor | PyPI nvidia-cuda-nvcc, -runtime, -cccl, -crt, nvidia-nvvm (+ a cuobjdump of that major) |
+| 13 | the release's minor | PyPI cuda-toolkit[nvcc,cccl] (+ a cuobjdump of that major) |
 
 A 12.4 library runs in every 12.x container: CUDA's minor-version
 compatibility, as long as it calls no runtime API newer than the container's
@@ -39,7 +39,11 @@ DEBIAN = {
     12: ("trixie", "12.4", ["nvidia-cuda-toolkit", "nvidia-cuda-dev", "libcudart12",
                             "libcu++-dev", "libcub-dev", "libthrust-dev"]),
 }
-PYPI = ["nvidia-cuda-nvcc", "nvidia-cuda-runtime", "nvidia-cuda-cccl", "nvidia-cuda-crt", "nvidia-nvvm"]
+# NVIDIA's metapackage pins the component wheels of one CUDA release: nvcc,
+# crt, nvvm and the runtime (extra nvcc) and the CCCL headers (extra cccl),
+# whose wheels carry CCCL's own version from CUDA 13.3 on (13.4 pins
+# nvidia-cuda-cccl 13.3.4.3.1), so that no `==13.4.*` of them exists.
+PYPI = "cuda-toolkit[nvcc,cccl]"
 # Only reads fatbins (the architecture check), so any release of the major
 # serves; PyPI has it from 13.2 on.
 PYPI_READER = "nvidia-cuda-cuobjdump"
@@ -224,9 +228,9 @@ def _assemble(root: Path, stage: Path) -> None:
 def _from_pypi(version: str, stage: Path, log) -> str:
     major = version.split(".")[0]
     with tempfile.TemporaryDirectory(prefix="opforge-cuda-") as work:
-        reqs = [f"{p}=={version}.*" for p in PYPI]
+        reqs = [f"{PYPI}=={version}.*"]
         log(f"downloading CUDA {version} from PyPI: {' '.join(reqs)}")
-        proc = _pip_target(work, reqs)
+        proc = _pip_target(work, reqs, deps=True)
         if proc.returncode != 0:
             raise CudaError(f"could not provision CUDA {version} from PyPI "
                             f"({proc.stderr.strip().splitlines()[-1:]}); set CUDA_HOME to a CUDA toolkit")
@@ -253,9 +257,9 @@ def _from_pypi(version: str, stage: Path, log) -> str:
     return f"PyPI: {', '.join(reqs)} (nvcc {', '.join(versions)}); {reader}"
 
 
-def _pip_target(folder, requirements) -> subprocess.CompletedProcess:
+def _pip_target(folder, requirements, deps=False) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           "--no-deps", "--target", str(folder), *requirements],
+                           *([] if deps else ["--no-deps"]), "--target", str(folder), *requirements],
                           capture_output=True, text=True)
 
 

@@ -113,18 +113,18 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
         if cxx_toolchain.needed_for(release.version("glibc")) and chosen != "container":
             with console.status(f"glibc {release.glibc}: provisioning a C++ toolchain for Ubuntu {release.ubuntu}"):
                 try:
-                    cxx = cxx_toolchain.provision(log=console.print)
+                    cxx = cxx_toolchain.provision(log=console.log)
                 except cxx_toolchain.CxxError as e:  # the glibc checks then say what it costs
                     console.print(f"[yellow]{e}; building with this machine's compiler[/yellow]")
         if cxx:
-            console.print(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
+            console.log(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
         if not with_cuda:  # nothing for a toolkit to compile
             host_cuda = toolchains.CudaSetup(["-DOPFORGE_CUDA=OFF"], cpu_only_reason="no op has a CUDA kernel")
         else:
             with console.status(f"CUDA {release.cuda}: finding or provisioning a toolkit"):
-                host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
+                host_cuda = toolchains.cuda_setup(release, cuda, log=console.log)
         if host_cuda.toolkit:
-            console.print(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
+            console.log(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
                           f"architectures {host_cuda.architectures}")
         else:
             console.print(f"[yellow]CPU-only libraries[/yellow] — {host_cuda.cpu_only_reason}")
@@ -169,14 +169,14 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
 def _toolchain(name, release, console, shared):
     """`shared`: folders a container toolchain must see at the same paths."""
     if name == "pip":
-        return toolchains.PipToolchain(release, log=console.print)
+        return toolchains.PipToolchain(release, log=console.log)
     if name == "host":
         return toolchains.HostToolchain(release)
     if name == "path":
         return _NoToolchain()
     from .container import ContainerToolchain
 
-    return ContainerToolchain(release, log=console.print, shared=shared)
+    return ContainerToolchain(release, log=console.log, shared=shared)
 
 
 class _NoToolchain:
@@ -542,6 +542,10 @@ class _Console:
 
     def print(self, text):
         self._rich.print(text, highlight=False)
+
+    def log(self, text):
+        """A toolchain's message, as written: its pip requirements' [extras] are not markup."""
+        self._rich.print(text, highlight=False, markup=False)
 
     def rule(self, text):
         self._rich.rule(text)
