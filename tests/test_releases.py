@@ -180,6 +180,22 @@ def test_no_suggestion_for_a_month_that_is_not_there():
     assert "did you mean" not in str(err.value)
 
 
+def test_a_month_outside_the_matrix_says_which_side(all_releases):
+    """A release newer than the data (the matrix lags NVIDIA's monthly releases) is told apart from a typo."""
+    last, first = list(all_releases)[-1], list(all_releases)[0]
+    year, month = map(int, last.split("."))
+    after = f"{year + 1:02d}.01" if month == 12 else f"{year:02d}.{month + 1:02d}"
+    for typed in (after, f"nvcr.io/nvidia/tritonserver:{after}-py3"):
+        with pytest.raises(UnknownRelease, match=rf"newer than the releases this opforge knows \(up to {last}\): "
+                                                 "update opforge"):
+            releases.get_release(typed)
+    with pytest.raises(UnknownRelease, match=rf"older than {first}, the first release opforge builds for"):
+        releases.get_release("22.11")
+    with pytest.raises(UnknownRelease) as err:  # not a month at all
+        releases.get_release("26.13")
+    assert "newer" not in str(err.value) and "older" not in str(err.value)
+
+
 def test_get_release_accepts_branch_names():
     assert releases.get_release("r23.05") is releases.get_release("23.05")
 

@@ -53,19 +53,31 @@ class UnknownRelease(KeyError):
     def __init__(self, name: str, known: Iterable[str]):
         self.name = name
         self.known = tuple(known)
-        guess = _nearest_release(name, self.known)
-        super().__init__(f"unknown Triton release {name!r}{f' (did you mean {guess}?)' if guess else ''}; "
-                         f"known releases: {', '.join(self.known)}")
+        month = _as_month(name)
+        if month in self.known:
+            why = f" (did you mean {month}?)"
+        elif month and self.known and _month_key(month) > _month_key(self.known[-1]):
+            why = (f": newer than the releases this opforge knows (up to {self.known[-1]}): update opforge, "
+                   "or add it to python/opforge/releases.toml in a checkout, with a source for each value")
+        elif month and self.known and _month_key(month) < _month_key(self.known[0]):
+            why = f": older than {self.known[0]}, the first release opforge builds for"
+        else:
+            why = ""
+        super().__init__(f"unknown Triton release {name!r}{why}; known releases: {', '.join(self.known)}")
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return self.args[0]
 
 
-def _nearest_release(name: str, known: tuple[str, ...]) -> str | None:
+def _as_month(name: str) -> str | None:
     """23.5, 2305, 23-05, 2023.05, v23.05 and an image tag's 23.05-py3 -> 23.05: releases are YY.MM."""
     m = re.fullmatch(r"(?:.*:)?[rRvV]?(?:20)?(\d{2})\D?(\d{1,2})(?:-[\w.-]*)?", name.strip())
-    guess = m and f"{m[1]}.{int(m[2]):02d}"
-    return guess if guess in known else None
+    return f"{m[1]}.{int(m[2]):02d}" if m and 1 <= int(m[2]) <= 12 else None
+
+
+def _month_key(month: str) -> tuple[int, int]:
+    year, mm = month.split(".")
+    return int(year), int(mm)
 
 
 @dataclass(frozen=True)
