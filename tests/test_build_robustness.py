@@ -130,7 +130,9 @@ def test_the_default_out_takes_the_release_s_own_name(tmp_path):
     assert [p.name for p in (tmp_path / "dist").iterdir()] == ["myops-triton-23.05"]
 
 
-def test_interrupted_build(tmp_path, out):
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_build(tmp_path, out, sig, status):
+    """Ctrl-C, or the SIGTERM of `kill` or a CI timeout: the folders the build was writing go with it."""
     work = tmp_path / "tmp"
     work.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "opforge", "build", *BUILD, "--ops", str(EXAMPLE), "--out",
@@ -140,9 +142,9 @@ def test_interrupted_build(tmp_path, out):
     while not list(work.glob("*/build-onnxruntime")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)  # until CMake is at work
     assert proc.poll() is None and list(work.glob("*/build-onnxruntime")), "the build never reached CMake"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130, err[-3000:]
+    assert proc.returncode == status, err[-3000:]
     assert "was left as it was" in err.strip().splitlines()[-1], err[-3000:]
     assert_untouched(out)
     assert not list(work.iterdir())  # the build folder went with it

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 
@@ -67,9 +69,10 @@ def _build(args: argparse.Namespace) -> int:
     except BuildFailed as e:
         print(f"opforge build: failed: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"opforge build: interrupted; {out} was left as it was", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        print(f"opforge build: {'terminated' if isinstance(e, Terminated) else 'interrupted'}; {out} was left as "
+              "it was", file=sys.stderr)
+        return 143 if isinstance(e, Terminated) else 130
     return 0
 
 
@@ -168,15 +171,33 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a CI job's timeout), which otherwise ends Python at once: raised instead, it unwinds
+    like Ctrl-C, so that a build removes its staging and work folders on the way out."""
+
+
+def _terminate(_signum, _frame):
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return args.run(args)
+    except KeyboardInterrupt as e:  # a command with no more to say about it than this
+        print(f"opforge {args.command}: {'terminated' if isinstance(e, Terminated) else 'interrupted'}",
+              file=sys.stderr)
+        return 143 if isinstance(e, Terminated) else 130
     except BrokenPipeError:
         # The reader stopped early (`opforge releases | head`): no traceback, and no second
         # error when Python flushes stdout at exit (the Python docs' signal-module recipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as a shell tool killed by it
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
