@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from opcases import REPO
 
 from test_selftest import nvcc_or_skip
@@ -83,3 +84,32 @@ def test_ops_without_cuda_kernels_build_cpu_only_where_nvcc_is(tmp_path):
               "assert not torch._C._dispatch_has_kernel_for_dispatch_key('cpuops::shift', 'CUDA')")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
+
+
+@pytest.mark.parametrize("mismatch", ["spec declares cuda", "op.cmake lists CUDA"])
+def test_a_spec_and_op_cmake_that_disagree_on_cuda_stop_the_compiler_with_what_to_do(tmp_path, mismatch):
+    """CMake directly, as `pip install .` runs it (`opforge build` says the same before CMake). Without
+    the check, a spec declaring cuda() failed at link time, and CUDA sources the spec did not declare were
+    compiled and then silently never called: no CUDA kernel in any framework."""
+    ops = tmp_path / "cpuops"
+    new_cpu_only_op(ops, "shift")
+    spec, op_cmake = ops / "shift" / "shift.h", ops / "shift" / "op.cmake"
+    if mismatch == "spec declares cuda":
+        text = spec.read_text()
+        assert "OPFORGE_OP(Spec)" in text
+        spec.write_text(text.replace("};\nOPFORGE_OP(Spec)",
+                                     "  static const char* cuda(const Args& a, Stream s);\n};\nOPFORGE_OP(Spec)"))
+        expected = "the spec declares cuda(), but its op.cmake lists no CUDA sources"
+    else:
+        (ops / "shift" / "shift.cu").write_text('#include "shift.h"\n')
+        op_cmake.write_text(op_cmake.read_text().replace(")", " CUDA shift.cu)"))
+        expected = "op.cmake lists CUDA sources, but the spec declares no static const char* cuda(const Args&, Stream)"
+    build = tmp_path / "build"
+    configure = subprocess.run(
+        ["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_FRAMEWORKS=onnxruntime", "-DOPFORGE_CUDA=OFF",
+         f"-DOPFORGE_OPS_DIR={ops}", "-DOPFORGE_NAMESPACE=cpuops", f"-DOPFORGE_PYTHON={sys.executable}"],
+        capture_output=True, text=True)
+    assert configure.returncode == 0, configure.stdout[-3000:] + configure.stderr[-3000:]
+    proc = subprocess.run(["cmake", "--build", str(build), "--target", "opforge_onnxruntime"], capture_output=True,
+                          text=True)
+    assert proc.returncode != 0 and expected in proc.stdout + proc.stderr, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -294,6 +294,11 @@ constexpr bool valid_spec() {
 #ifndef OPFORGE_REGISTER_OP
 #define OPFORGE_REGISTER_OP(Spec) true
 #endif
+// Whether the op's op.cmake lists CUDA sources: set per spec by the generated
+// adapter sources; -1 (not checked) in a kernel's own sources.
+#ifndef OPFORGE_OP_LISTS_CUDA
+#define OPFORGE_OP_LISTS_CUDA -1
+#endif
 #define OPFORGE_CONCAT_(a, b) a##b
 #define OPFORGE_CONCAT(a, b) OPFORGE_CONCAT_(a, b)
 
@@ -301,4 +306,11 @@ constexpr bool valid_spec() {
   static_assert(::opforge::valid_spec<Spec>(),                                             \
                 "op spec: kName snake_case; 1..8 inputs; <= 8 attributes; kOutput.like, " \
                 "kRelations name inputs; defaults within their range");                   \
+  static_assert(OPFORGE_OP_LISTS_CUDA != 0 || !::opforge::has_cuda<Spec>,                   \
+                "the spec declares cuda(), but its op.cmake lists no CUDA sources: add "   \
+                "CUDA <op>.cu there, or remove cuda from the spec (a CPU-only op)");      \
+  static_assert(OPFORGE_OP_LISTS_CUDA != 1 || ::opforge::has_cuda<Spec>,                    \
+                "op.cmake lists CUDA sources, but the spec declares no "                  \
+                "static const char* cuda(const Args&, Stream): declare it, or remove "    \
+                "CUDA and its sources from op.cmake");                                    \
   [[maybe_unused]] static const bool OPFORGE_CONCAT(opforge_registered_, __COUNTER__) = OPFORGE_REGISTER_OP(Spec);
