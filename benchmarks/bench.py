@@ -269,10 +269,14 @@ def child(framework: str, repeat: int) -> None:
     print(json.dumps(run_framework(framework, repeat)))
 
 
+def figure(x: float, decimals: int) -> str:
+    """`decimals` places; below 0.1 two significant digits, so that a
+    value of a run starved of CPU (a GB/s, a ratio) never reads as 0."""
+    return f"{x:.{decimals}f}" if x >= 0.1 else f"{x:.2g}"
+
+
 def rate(gbs: float) -> str:
-    """GB/s to one decimal; below 0.1 (a run starved of CPU) to two
-    significant digits, so a slow run never reads as 0.0."""
-    return f"{gbs:.1f}" if gbs >= 0.1 else f"{gbs:.2g}"
+    return figure(gbs, 1)
 
 
 def print_table(rows: list[dict]) -> None:
@@ -280,8 +284,8 @@ def print_table(rows: list[dict]) -> None:
           f"{'middle half':>12} {'GB/s':>7} {'copy GB/s':>10}")
     for r in rows:
         b = f"{r['builtin'] * 1e3:11.3f}" if r["builtin"] else f"{'–':>11}"
-        ratio = f"{r['ours'] / r['builtin']:9.2f}" if r["builtin"] else f"{'–':>9}"
-        spread = "{:.2f}–{:.2f}".format(*r["middle_half"]) if r["builtin"] else "–"
+        ratio = f"{figure(r['ours'] / r['builtin'], 2):>9}" if r["builtin"] else f"{'–':>9}"
+        spread = "–".join(figure(x, 2) for x in r["middle_half"]) if r["builtin"] else "–"
         print(f"{r['framework']:12} {r['op']:9} {r['n']:>9} {r['ours'] * 1e3:11.3f} {b} {ratio} {spread:>12} "
               f"{rate(r['gbs']):>7} {rate(r['copy_gbs']):>10}")
 
