@@ -204,10 +204,10 @@ class PipToolchain:
                                            "onnx==1.16.2" if runtime < Version("1.19") else "onnx",
                                            *_numpy_pin("onnxruntime", runtime)])
         if runtime == v:
-            match = (f"exact: targets ONNX Runtime API {v.minor} (the release's; at most the headers' API), "
-                     f"tested in onnxruntime {version}")
+            match = (f"exact: tested in onnxruntime {version}, the release's; asks for no ONNX Runtime API "
+                     f"newer than {v.minor}, the release's (nor than the headers': see build)")
         else:  # the library negotiates its API, so a newer runtime serves it as the release's would
-            match = (f"nearest: targets ONNX Runtime API {v.minor} (the release's {version}), tested in "
+            match = (f"nearest: asks for no ONNX Runtime API newer than {v.minor} (the release's {version}), tested in "
                      f"onnxruntime {runtime}, the oldest with a wheel for Python "
                      f"{sys.version_info.major}.{sys.version_info.minor} ({version} has none)")
         return SDK("onnxruntime", True, version=version, match=match,
