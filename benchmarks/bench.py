@@ -275,10 +275,6 @@ def figure(x: float, decimals: int) -> str:
     return f"{x:.{decimals}f}" if x >= 0.1 else f"{x:.2g}"
 
 
-def rate(gbs: float) -> str:
-    return figure(gbs, 1)
-
-
 def print_table(rows: list[dict]) -> None:
     print(f"{'framework':12} {'op':9} {'elements':>9} {'opforge ms':>11} {'builtin ms':>11} {'÷builtin':>9} "
           f"{'middle half':>12} {'GB/s':>7} {'copy GB/s':>10}")
@@ -287,7 +283,7 @@ def print_table(rows: list[dict]) -> None:
         ratio = f"{figure(r['ours'] / r['builtin'], 2):>9}" if r["builtin"] else f"{'–':>9}"
         spread = "–".join(figure(x, 2) for x in r["middle_half"]) if r["builtin"] else "–"
         print(f"{r['framework']:12} {r['op']:9} {r['n']:>9} {r['ours'] * 1e3:11.3f} {b} {ratio} {spread:>12} "
-              f"{rate(r['gbs']):>7} {rate(r['copy_gbs']):>10}")
+              f"{figure(r['gbs'], 1):>7} {figure(r['copy_gbs'], 1):>10}")
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:

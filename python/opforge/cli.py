@@ -70,9 +70,9 @@ def _build(args: argparse.Namespace) -> int:
         print(f"opforge build: failed: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
-        print(f"opforge build: {'terminated' if isinstance(e, Terminated) else 'interrupted'}; {out} was left as "
-              "it was", file=sys.stderr)
-        return 143 if isinstance(e, Terminated) else 130
+        word, status = _stopped(e)
+        print(f"opforge build: {word}; {out} was left as it was", file=sys.stderr)
+        return status
     return 0
 
 
@@ -180,6 +180,11 @@ def _terminate(_signum, _frame):
     raise Terminated
 
 
+def _stopped(e: KeyboardInterrupt) -> tuple[str, int]:
+    """What stopped the command, and its exit status (128 + the signal's number)."""
+    return ("terminated", 143) if isinstance(e, Terminated) else ("interrupted", 130)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
@@ -187,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt as e:  # a command with no more to say about it than this
-        print(f"opforge {args.command}: {'terminated' if isinstance(e, Terminated) else 'interrupted'}",
-              file=sys.stderr)
-        return 143 if isinstance(e, Terminated) else 130
+        word, status = _stopped(e)
+        print(f"opforge {args.command}: {word}", file=sys.stderr)
+        return status
     except BrokenPipeError:
         # The reader stopped early (`opforge releases | head`): no traceback, and no second
         # error when Python flushes stdout at exit (the Python docs' signal-module recipe).
