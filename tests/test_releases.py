@@ -174,6 +174,23 @@ def test_a_release_typed_another_way_gets_a_suggestion(typed):
         releases.get_release(typed)
 
 
+@pytest.mark.parametrize("typed", ["2.34.0", "v2.34.0"])
+def test_a_server_version_names_its_release(typed):
+    """`tritonserver --version` and the server's log give the server version, not the month."""
+    with pytest.raises(UnknownRelease, match=r"\(did you mean 23\.05\? Triton server 2\.34\.0 is release 23\.05\)"):
+        releases.get_release(typed)
+
+
+def test_a_server_version_past_the_matrix_is_called_newer(all_releases):
+    last = list(all_releases.values())[-1]
+    major, minor, _ = last.server.split(".")
+    with pytest.raises(UnknownRelease, match=f"newer than the releases this opforge knows \\(up to {last.name}\\)"):
+        releases.get_release(f"{major}.{int(minor) + 1}.0")
+    with pytest.raises(UnknownRelease) as err:
+        releases.get_release("2.34.1")  # no such server release: no guess
+    assert "did you mean" not in str(err.value) and "newer" not in str(err.value)
+
+
 def test_no_suggestion_for_a_month_that_is_not_there():
     with pytest.raises(UnknownRelease) as err:
         releases.get_release("23.13")

@@ -50,13 +50,21 @@ _TOP_LEVEL = ("server", "cuda", "tensorrt", "tensorflow", "onnxruntime",
 class UnknownRelease(KeyError):
     """Raised for a release name that is not in the matrix."""
 
-    def __init__(self, name: str, known: Iterable[str]):
+    def __init__(self, name: str, known: Iterable[str] | Mapping[str, Release]):
         self.name = name
         self.known = tuple(known)
+        # `tritonserver --version` and the server's log print the server version, not the month.
+        servers = {Version(r.server): n for n, r in known.items()
+                   if r.server != UNKNOWN} if isinstance(known, Mapping) else {}
+        server = re.fullmatch(r"[vV]?(\d+\.\d+\.\d+)", name.strip())
+        server = Version(server[1]) if server else None
         month = _as_month(name)
-        if month in self.known:
+        if server in servers:
+            why = f" (did you mean {servers[server]}? Triton server {server} is release {servers[server]})"
+        elif month in self.known:
             why = f" (did you mean {month}?)"
-        elif month and self.known and _month_key(month) > _month_key(self.known[-1]):
+        elif (month and self.known and _month_key(month) > _month_key(self.known[-1])) or (
+                server and servers and server > max(servers)):
             why = (f": newer than the releases this opforge knows (up to {self.known[-1]}): update opforge, "
                    "or add it to python/opforge/releases.toml in a checkout, with a source for each value")
         elif month and self.known and _month_key(month) < _month_key(self.known[0]):
