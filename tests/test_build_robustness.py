@@ -77,6 +77,11 @@ CASES = {
     "spec that does not compile": (lambda d: (d / "scale.h").write_text(
         (d / "scale.h").read_text().replace("struct Spec : SpecBase {", "struct Spec : SpecBase { int oops = ;")), 1,
         "scale.h:8:"),
+    # Compiler text is printed as written: a GCC template error's "[with T = float]" is no markup to drop,
+    # and a "[/path]" no closing tag to stop the build on.
+    "kernel whose error has brackets": (lambda d: (d / "scale_cpu.cc").write_text(
+        '#error "[with T = float] in [/tmp/x]"\n' + (d / "scale_cpu.cc").read_text()), 1,
+        ("the build failed:", "scale_cpu.cc:1:2: error: #error \"[with T = float] in [/tmp/x]\"")),
 }
 
 

@@ -18,13 +18,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__, artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
 from .deploy import SPLIT_BY_THE_SERVER
@@ -115,7 +116,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
                 try:
                     cxx = cxx_toolchain.provision(log=console.log)
                 except cxx_toolchain.CxxError as e:  # the glibc checks then say what it costs
-                    console.print(f"[yellow]{e}; building with this machine's compiler[/yellow]")
+                    console.print((f"{e}; building with this machine's compiler", "yellow"))
         if cxx:
             console.log(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
         if not with_cuda:  # nothing for a toolkit to compile
@@ -127,7 +128,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
             console.log(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
                         f"architectures {host_cuda.architectures}")
         else:
-            console.print(f"[yellow]CPU-only libraries[/yellow] — {host_cuda.cpu_only_reason}")
+            console.print(("CPU-only libraries", "yellow"), f" — {host_cuda.cpu_only_reason}")
         cells = []
         for fw in wanted:
             with console.status(f"{fw}: preparing the SDK"):
@@ -158,8 +159,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
         for fw in dropped:  # the folder is replaced whole: say what it lost, and why
             cell = next((c for c in cells if c.framework == fw), None)
             why = f"not built this time: {cell.reason}" if cell else "not in --frameworks"
-            console.print(f"[yellow]{escape(f'{out} no longer holds the {fw} library of an earlier build ({why})')}"
-                          "[/yellow]")
+            console.print((f"{out} no longer holds the {fw} library of an earlier build ({why})", "yellow"))
         return manifest
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -206,14 +206,14 @@ def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda
         cell.reason = sdk.reason
         if sdk.failed:
             cell.status = "failed"
-            console.print(f"[red]{fw}: failed[/red] — {sdk.reason}")
+            console.print((f"{fw}: failed", "red"), f" — {sdk.reason}")
         else:
-            console.print(f"[yellow]{fw}: not built[/yellow] — {sdk.reason}")
+            console.print((f"{fw}: not built", "yellow"), f" — {sdk.reason}")
         return cell
     cpu_only_why = cuda.cpu_only_reason
     if fw == "tensorrt" and cpu_only_why:
         cell.reason = f"TensorRT plugins need CUDA kernels: {cpu_only_why}"
-        console.print(f"[yellow]{fw}: not built[/yellow] — {cell.reason}")
+        console.print((f"{fw}: not built", "yellow"), f" — {cell.reason}")
         return cell
     args = [*sdk.cmake_args, *cuda.args, *(cell.cxx.cmake_args() if cell.cxx else [])]
     with console.status(f"{fw}: building against {sdk.version}"):
@@ -224,20 +224,19 @@ def _cell(fw, sdk, release, source, ops, namespace, work, staging, console, cuda
                        "cpu_only_reason": cpu_only_why}
     if lib_or_log is None:
         cell.reason = report.get("reason", "skipped by the build")
-        console.print(f"[yellow]{fw}: not built[/yellow] — {cell.reason}")
+        console.print((f"{fw}: not built", "yellow"), f" — {cell.reason}")
         return cell
     if isinstance(lib_or_log, str):
         cell.status, cell.reason = "failed", f"the build failed: {first_error(lib_or_log)}"
-        console.print(f"[red]{fw}: build failed[/red]\n{lib_or_log}")
+        console.print((f"{fw}: build failed", "red"), f"\n{lib_or_log}")
         return cell
     cell.library = staging / lib_or_log.name
     shutil.copy2(lib_or_log, cell.library)
     cell.status = "built"
     with console.status(f"{fw}: checking {cell.library.name}"):
         cell.checks = _checks(cell, release, source, ops, namespace, work, args, console)
-    mark = "[green]ok[/green]" if cell.ok else "[red]FAILED[/red]"
-    console.print(f"{fw}: {cell.library.name} {mark} "
-                  f"({sum(c.passed is True for c in cell.checks)} checks passed, "
+    console.print(f"{fw}: {cell.library.name} ", ("ok", "green") if cell.ok else ("FAILED", "red"),
+                  f" ({sum(c.passed is True for c in cell.checks)} checks passed, "
                   f"{sum(c.passed is None for c in cell.checks)} not run)")
     return cell
 
@@ -282,16 +281,16 @@ def _selftest(release, source, ops, namespace, work, staging, cuda, cxx, console
         info, log = _cmake(source, work / "build-selftest", "", ops, namespace, args, target="opforge_selftest")
     report = (info or {}).get("selftest", "")
     if report.startswith("not built"):  # an op without selftest sources: say so, ship the rest
-        console.print(f"[yellow]selftest: {report}[/yellow]")
+        console.print((f"selftest: {report}", "yellow"))
         return {"status": "not built", "reason": report.removeprefix("not built: ")}
     if log is not None:
-        console.print(f"[red]selftest: build failed[/red]\n{log}")
+        console.print(("selftest: build failed", "red"), f"\n{log}")
         return {"status": "failed", "reason": f"the build failed: {first_error(log)}"}
     exe = staging / name
     shutil.copy2(work / "build-selftest" / name, exe)
     checks = [c for c in system_checks(exe, release) if c.name != "CUDA runtime"]
     checks.append(_selftest_here(exe))
-    console.print(f"selftest: {name} {'[green]ok[/green]' if all(c.passed is not False for c in checks) else '[red]FAILED[/red]'}"
+    console.print(f"selftest: {name} ", ("ok", "green") if all(c.passed is not False for c in checks) else ("FAILED", "red"),
                   f" ({checks[-1].detail})")
     return {"status": "built", "file": name, "sha256": _sha256(exe), "cuda_toolkit": cuda.toolkit.as_dict(),
             "cuda_runtime": "static (needs only a driver)", "checks": [c.as_dict() for c in checks]}
@@ -540,18 +539,20 @@ class _Console:
     def __init__(self):
         self._rich = Console(stderr=True)
 
-    def print(self, text):
-        self._rich.print(text, highlight=False)
+    def print(self, *parts: str | tuple[str, str]):
+        """Text and (text, style) parts, as written: a compiler's "[with T = float]", a path's "[/...]" and
+        pip's "[extras]" are no markup."""
+        self._rich.print(Text.assemble(*parts), highlight=False)
 
     def log(self, text):
-        """A toolchain's message, as written: its pip requirements' [extras] are not markup."""
-        self._rich.print(text, highlight=False, markup=False)
+        """A toolchain's message."""
+        self.print(text)
 
     def rule(self, text):
-        self._rich.rule(text)
+        self._rich.rule(Text(text))
 
     def status(self, text):
-        return self._rich.status(text)
+        return self._rich.status(Text(text))
 
     def table(self, manifest):
         t = Table(title=f"Triton {manifest['release']['name']} ({manifest['toolchain']} toolchain)")
@@ -560,9 +561,12 @@ class _Console:
         for c in manifest["libraries"]:
             checks = c.get("checks", [])
             passed = sum(k["result"] == "passed" for k in checks)
+            not_run = sum(k["result"] == "not run" for k in checks)
             failed = [k["check"] for k in checks if k["result"] == "FAILED"]
-            summary = (f"{passed}/{len(checks)} passed" + (f", FAILED: {', '.join(failed)}" if failed else "")
-                       if checks else c.get("reason", "")[:90])
-            t.add_row(c["framework"], c["status"], c.get("built_against", "-"),
-                      c.get("device", "-").split(" (")[0], summary)
+            summary = (f"{passed} passed" + (f", {not_run} not run" if not_run else "")
+                       + (f", FAILED: {', '.join(failed)}" if failed else "")
+                       # the whole reason was printed when it arose: here its start, cut between words
+                       if checks else textwrap.shorten(c.get("reason", ""), 90, placeholder=" …"))
+            t.add_row(c["framework"], c["status"], Text(c.get("built_against", "-")),
+                      Text(c.get("device", "-").split(" (")[0]), Text(summary))
         self._rich.print(t)
