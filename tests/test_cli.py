@@ -18,6 +18,9 @@ def opforge_cli(*args):
 def test_info_reports_every_framework():
     proc = opforge_cli("info")
     assert proc.returncode == 0, proc.stderr
+    info = opforge.build_info()
+    assert proc.stdout.startswith(f"opforge {opforge.__version__}, namespace {info['namespace']}: "
+                                  f"ops {', '.join(info['ops'])}; ")
     report = opforge.build_info()["frameworks"]
     for fw in opforge.FRAMEWORKS:
         line = next(l for l in proc.stdout.splitlines() if l.startswith(fw))

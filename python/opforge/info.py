@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import __version__
 from ._library import FRAMEWORKS, LIB_DIR, build_info
 
 
@@ -34,7 +35,7 @@ def render() -> str:
     cols = ["framework", "status", "version", "abi", "device", "where"]
     widths = {c: max(len(c), *(len(r[c]) for r in table)) for c in cols[:-1]}
     lines = [
-        f"opforge {info['namespace']}: ops {', '.join(info['ops'])}; "
+        f"opforge {__version__}, namespace {info['namespace']}: ops {', '.join(info['ops'])}; "
         f"CUDA compiler: {info.get('cuda_compiler') or 'none (CPU-only kernels)'}",
         "  ".join(c.ljust(widths.get(c, 0)) for c in cols),
     ]
