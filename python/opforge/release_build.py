@@ -114,18 +114,18 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
         if cxx_toolchain.needed_for(release.version("glibc")) and chosen != "container":
             with console.status(f"glibc {release.glibc}: provisioning a C++ toolchain for Ubuntu {release.ubuntu}"):
                 try:
-                    cxx = cxx_toolchain.provision(log=console.log)
+                    cxx = cxx_toolchain.provision(log=console.print)
                 except cxx_toolchain.CxxError as e:  # the glibc checks then say what it costs
                     console.print((f"{e}; building with this machine's compiler", "yellow"))
         if cxx:
-            console.log(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
+            console.print(f"C++: {cxx.as_dict()['compiler']} ({cxx.source})")
         if not with_cuda:  # nothing for a toolkit to compile
             host_cuda = toolchains.CudaSetup(["-DOPFORGE_CUDA=OFF"], cpu_only_reason="no op has a CUDA kernel")
         else:
             with console.status(f"CUDA {release.cuda}: finding or provisioning a toolkit"):
-                host_cuda = toolchains.cuda_setup(release, cuda, log=console.log)
+                host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
         if host_cuda.toolkit:
-            console.log(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
+            console.print(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
                         f"architectures {host_cuda.architectures}")
         else:
             console.print(("CPU-only libraries", "yellow"), f" — {host_cuda.cpu_only_reason}")
@@ -169,14 +169,14 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
 def _toolchain(name, release, console, shared):
     """`shared`: folders a container toolchain must see at the same paths."""
     if name == "pip":
-        return toolchains.PipToolchain(release, log=console.log)
+        return toolchains.PipToolchain(release, log=console.print)
     if name == "host":
         return toolchains.HostToolchain(release)
     if name == "path":
         return _NoToolchain()
     from .container import ContainerToolchain
 
-    return ContainerToolchain(release, log=console.log, shared=shared)
+    return ContainerToolchain(release, log=console.print, shared=shared)
 
 
 class _NoToolchain:
@@ -290,8 +290,8 @@ def _selftest(release, source, ops, namespace, work, staging, cuda, cxx, console
     shutil.copy2(work / "build-selftest" / name, exe)
     checks = [c for c in system_checks(exe, release) if c.name != "CUDA runtime"]
     checks.append(_selftest_here(exe))
-    console.print(f"selftest: {name} ", ("ok", "green") if all(c.passed is not False for c in checks) else ("FAILED", "red"),
-                  f" ({checks[-1].detail})")
+    ok = all(c.passed is not False for c in checks)
+    console.print(f"selftest: {name} ", ("ok", "green") if ok else ("FAILED", "red"), f" ({checks[-1].detail})")
     return {"status": "built", "file": name, "sha256": _sha256(exe), "cuda_toolkit": cuda.toolkit.as_dict(),
             "cuda_runtime": "static (needs only a driver)", "checks": [c.as_dict() for c in checks]}
 
@@ -543,10 +543,6 @@ class _Console:
         """Text and (text, style) parts, as written: a compiler's "[with T = float]", a path's "[/...]" and
         pip's "[extras]" are no markup."""
         self._rich.print(Text.assemble(*parts), highlight=False)
-
-    def log(self, text):
-        """A toolchain's message."""
-        self.print(text)
 
     def rule(self, text):
         self._rich.rule(Text(text))
