@@ -96,6 +96,32 @@ def test_broken_ops_folder(case, tmp_path, out):
     assert_untouched(out)
 
 
+@pytest.mark.parametrize("char", [";", "\\", '"'])
+def test_an_ops_folder_whose_path_cmake_would_misread_is_refused_first(tmp_path, out, char):
+    """Before, CMake split the path at ';' ("include could not find requested file"), made '\\' a '/', and a
+    '"' broke the generated #include: a failed build with no word of the path."""
+    parent = tmp_path / f"a{char}b"
+    parent.mkdir()
+    ops = broken(parent, lambda d: None)
+    proc = opforge_build(*BUILD, "--ops", str(ops), "--out", str(out))
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert last_line(proc) == (f"opforge build: {ops}: a path with '{char}' cannot be built (CMake splits a path at "
+                               "';' and escapes at '\\'; a '\"' ends the #include of a spec): move or rename the folder")
+    assert_untouched(out)
+
+
+@pytest.mark.parametrize("char", [";", '"'])
+def test_cmake_refuses_an_ops_folder_whose_path_it_would_misread(tmp_path, char):
+    """CMake directly, as `pip install .` runs it."""
+    ops = tmp_path / f"a{char}b"
+    shutil.copytree(EXAMPLE, ops)
+    proc = subprocess.run(["cmake", "-S", str(REPO), "-B", str(tmp_path / "build"), "-DOPFORGE_FRAMEWORKS=onnxruntime",
+                           "-DOPFORGE_CUDA=OFF", f"-DOPFORGE_OPS_DIR={ops}", "-DOPFORGE_NAMESPACE=myops"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "a path with ';' or '\"' cannot be built: move or rename the folder" in " ".join(proc.stderr.split())
+
+
 def test_an_op_folder_given_as_the_ops_folder_says_to_give_its_parent(tmp_path, out):
     ops = broken(tmp_path, lambda d: None)
     proc = opforge_build(*BUILD, "--ops", str(ops / "scale"), "--out", str(out))

@@ -118,6 +118,14 @@ def test_bad_names_write_nothing(tmp_path, name):
     assert not (tmp_path / "ops").exists()
 
 
+@pytest.mark.parametrize("char", [";", "\\", '"'])
+def test_an_ops_folder_that_could_not_be_built_where_it_is_is_refused(tmp_path, char):
+    ops = tmp_path / f"my{char}ops"
+    proc = opforge("new", "gain", "--ops", str(ops))
+    assert proc.returncode == 2 and f"a path with '{char}' cannot be built" in proc.stderr, proc.stderr
+    assert not ops.exists()
+
+
 def test_an_existing_op_or_a_foreign_folder_is_left_alone(tmp_path):
     ops = tmp_path / "ops"
     assert opforge("new", "gain", "--ops", str(ops)).returncode == 0

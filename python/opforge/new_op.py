@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import files
 from .cases import camel, op_dirs
-from .ops_folder import CXX_KEYWORDS, default_namespace
+from .ops_folder import CXX_KEYWORDS, default_namespace, path_problem
 
 NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")  # snake_case: one spelling per CamelCase name
 # What the op's namespace <ns>::<name> must not be called: a C++ keyword; a
@@ -179,6 +179,8 @@ def create(name: str, ops: Path, cuda: bool = True) -> Path:
     spec, no CUDA sources in op.cmake)."""
     _check_name(name)
     ops = ops.resolve()
+    if problem := path_problem(ops):
+        raise NewOpError(problem)
     if ops.exists() and not ops.is_dir():
         raise NewOpError(f"--ops {ops} is a file: give an ops folder (one with ops.cmake), or a new one")
     listing = ops / "ops.cmake"

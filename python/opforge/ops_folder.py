@@ -94,8 +94,18 @@ def _op_call(op_cmake: Path) -> dict[str, list[str]]:
     return parts
 
 
+def path_problem(ops: Path) -> str | None:
+    """Why an ops folder cannot be built where it is, or None. (CMakeLists.txt refuses ';' and '"' too; a '\\'
+    reaches it as a '/'.)"""
+    misread = " or ".join(f"'{c}'" for c in ';\\"' if c in str(ops.resolve()))
+    return (f"{ops}: a path with {misread} cannot be built (CMake splits a path at ';' and escapes at '\\'; a "
+            "'\"' ends the #include of a spec): move or rename the folder") if misread else None
+
+
 def check(ops: Path) -> list[str]:
     """The op names, in ops.cmake's order; raises OpsFolderError on the first problem."""
+    if problem := path_problem(ops):  # before any toolchain is provisioned
+        raise OpsFolderError(problem)
     listing = ops / "ops.cmake"
     if not listing.is_file() and (ops / "op.cmake").is_file():
         raise OpsFolderError(f"{ops} is an op's folder: give the ops folder that holds it ({ops.parent})")
