@@ -106,7 +106,7 @@ def test_an_ops_folder_whose_path_cmake_would_misread_is_refused_first(tmp_path,
     proc = opforge_build(*BUILD, "--ops", str(ops), "--out", str(out))
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert last_line(proc) == (f"opforge build: {ops}: a path with '{char}' cannot be built (CMake splits a path at "
-                               "';' and escapes at '\\'; a '\"' ends the #include of a spec): move or rename the folder")
+                               "';' and turns '\\' into '/'; a '\"' ends the #include of a spec): move or rename the folder")
     assert_untouched(out)
 
 

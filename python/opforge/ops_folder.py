@@ -98,8 +98,8 @@ def path_problem(ops: Path) -> str | None:
     """Why an ops folder cannot be built where it is, or None. (CMakeLists.txt refuses ';' and '"' too; a '\\'
     reaches it as a '/'.)"""
     misread = " or ".join(f"'{c}'" for c in ';\\"' if c in str(ops.resolve()))
-    return (f"{ops}: a path with {misread} cannot be built (CMake splits a path at ';' and escapes at '\\'; a "
-            "'\"' ends the #include of a spec): move or rename the folder") if misread else None
+    return (f"{ops}: a path with {misread} cannot be built (CMake splits a path at ';' and turns '\\' into '/'; "
+            "a '\"' ends the #include of a spec): move or rename the folder") if misread else None
 
 
 def check(ops: Path) -> list[str]:

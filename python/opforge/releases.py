@@ -50,14 +50,13 @@ _TOP_LEVEL = ("server", "cuda", "tensorrt", "tensorflow", "onnxruntime",
 class UnknownRelease(KeyError):
     """Raised for a release name that is not in the matrix."""
 
-    def __init__(self, name: str, known: Iterable[str] | Mapping[str, Release]):
+    def __init__(self, name: str, known: Mapping[str, Release]):
         self.name = name
         self.known = tuple(known)
         # `tritonserver --version` and the server's log print the server version, not the month.
-        servers = {Version(r.server): n for n, r in known.items()
-                   if r.server != UNKNOWN} if isinstance(known, Mapping) else {}
-        server = re.fullmatch(r"[vV]?(\d+\.\d+\.\d+)", name.strip())
-        server = Version(server[1]) if server else None
+        servers = {Version(r.server): n for n, r in known.items() if r.server != UNKNOWN}
+        typed = re.fullmatch(r"[vV]?(\d+\.\d+\.\d+)", name.strip())
+        server = Version(typed[1]) if typed else None
         month = _as_month(name)
         if server in servers:
             why = f" (did you mean {servers[server]}? Triton server {server} is release {servers[server]})"
