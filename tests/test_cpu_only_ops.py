@@ -113,3 +113,35 @@ def test_a_spec_and_op_cmake_that_disagree_on_cuda_stop_the_compiler_with_what_t
     proc = subprocess.run(["cmake", "--build", str(build), "--target", "opforge_onnxruntime"], capture_output=True,
                           text=True)
     assert proc.returncode != 0 and expected in proc.stdout + proc.stderr, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_a_cuda_tensor_gets_torchs_own_error_from_an_op_without_a_cuda_kernel(tmp_path):
+    """On a GPU, in a torch with CUDA: the op with a CUDA kernel computes on the GPU as on the CPU; the op
+    without one raises torch's NotImplementedError for the CUDA backend, and the process goes on."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip(f"no CUDA device visible to torch {torch.__version__}: no CUDA tensor to pass")
+    ops = tmp_path / "myops"
+    shutil.copytree(REPO / "examples" / "myops", ops)  # scale: CPU and CUDA kernels
+    new_cpu_only_op(ops, "shift")
+    build = tmp_path / "build"
+    configure = subprocess.run(
+        ["cmake", "-S", str(REPO), "-B", str(build), "-DOPFORGE_FRAMEWORKS=torch", f"-DOPFORGE_OPS_DIR={ops}",
+         "-DOPFORGE_NAMESPACE=myops", f"-DOPFORGE_PYTHON={sys.executable}", f"-DCMAKE_CUDA_COMPILER={nvcc_or_skip()}",
+         "-DCMAKE_CUDA_ARCHITECTURES=native", "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True)
+    assert configure.returncode == 0, configure.stdout[-3000:] + configure.stderr[-3000:]
+    proc = subprocess.run(["cmake", "--build", str(build), "-j", str(os.cpu_count() or 2)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+    script = (f"import torch; torch.ops.load_library({str(build / 'libmyops_torch.so')!r}); "
+              "x = torch.linspace(-3, 3, 1000); "
+              "y = torch.ops.myops.scale(x.cuda(), 1.5); assert y.is_cuda, y.device; "
+              "assert torch.equal(y.cpu(), torch.ops.myops.scale(x, 1.5)); "
+              "a, b = torch.arange(4.0), torch.ones(4)\n"
+              "try:\n  torch.ops.myops.shift(a.cuda(), b.cuda(), 0.5)\n"
+              "except NotImplementedError as e:\n  print(str(e).splitlines()[0])\n"
+              "else:\n  raise SystemExit('shift ran on CUDA tensors')\n"
+              "assert torch.ops.myops.shift(a, b, 0.5).tolist() == [0.5, 1.5, 2.5, 3.5]")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Could not run 'myops::shift' with arguments from the 'CUDA' backend" in run.stdout, run.stdout

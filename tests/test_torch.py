@@ -21,20 +21,17 @@ def call(ops, case, tensors):
     return getattr(ops, case.op)(*tensors, *case.attrs.values())
 
 
-def devices():
-    out = ["cpu"]
-    if torch.cuda.is_available():
-        out.append("cuda")
-    return out
+def skip_unless_runs_on(device, op):
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device visible to torch")
+    if device == "cuda" and op not in CUDA_OPS:
+        pytest.skip(f"{op} has no CUDA kernel")
 
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.id)
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_matches_reference(ops, case, device):
-    if device == "cuda" and not torch.cuda.is_available():
-        pytest.skip("no CUDA device visible to torch")
-    if device == "cuda" and case.op not in CUDA_OPS:
-        pytest.skip(f"{case.op} has no CUDA kernel")
+    skip_unless_runs_on(device, case.op)
     tensors = [torch.from_numpy(a).to(device) for a in case.inputs]
     out = call(ops, case, tensors)
     assert out.device.type == device
@@ -44,10 +41,7 @@ def test_matches_reference(ops, case, device):
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_non_contiguous_inputs(ops, op, device):
-    if device == "cuda" and not torch.cuda.is_available():
-        pytest.skip("no CUDA device visible to torch")
-    if device == "cuda" and op not in CUDA_OPS:
-        pytest.skip(f"{op} has no CUDA kernel")
+    skip_unless_runs_on(device, op)
     case = next(c for c in all_cases() if c.op == op and c.inputs[0].ndim >= 2
                 and min(c.inputs[0].shape) > 1)
     # Transposed views (and back) give non-contiguous tensors with the same values.
@@ -64,12 +58,14 @@ FLOAT_OPS = [op for op in OPS if any(c.op == op and c.inputs[0].dtype.kind == "f
 
 
 @pytest.mark.parametrize("op", FLOAT_OPS)  # integer tensors cannot require grad
-def test_backward_through_an_op_raises_instead_of_a_silent_missing_gradient(ops, op):
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_backward_through_an_op_raises_instead_of_a_silent_missing_gradient(ops, op, device):
+    skip_unless_runs_on(device, op)
     case = next(c for c in all_cases() if c.op == op and c.inputs[0].size > 1 and c.inputs[0].dtype.kind == "f")
-    tensors = [torch.from_numpy(a) for a in case.inputs]
+    tensors = [torch.from_numpy(a).to(device) for a in case.inputs]
     tensors[0].requires_grad_(True)
     out = call(ops, case, tensors)  # forward as before, whatever requires grad
-    assert_matches(case, out.detach().numpy())
+    assert_matches(case, out.detach().cpu().numpy())
     with pytest.raises(RuntimeError, match=f"derivative for opforge::{op} is not implemented"):
         out.float().sum().backward()
     assert tensors[0].grad is None
@@ -83,14 +79,16 @@ def test_cuda_kernels_registered_when_torch_has_cuda(ops):
 
 
 @pytest.mark.parametrize("op", OPS)
-def test_opcheck(ops, op):
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_opcheck(ops, op, device):
     if not hasattr(torch.library, "opcheck"):
         pytest.skip(f"torch {torch.__version__} has no torch.library.opcheck")
+    skip_unless_runs_on(device, op)
     # opcheck compares eager and traced outputs with NaN != NaN: NaN-free cases only.
     nan_free = [c for c in all_cases() if c.op == op
                 and not np.isnan(c.expected().astype(np.float64)).any()]
     for case in nan_free[:4]:
-        args = [torch.from_numpy(a) for a in case.inputs] + list(case.attrs.values())
+        args = [torch.from_numpy(a).to(device) for a in case.inputs] + list(case.attrs.values())
         torch.library.opcheck(getattr(ops, op).default, tuple(args))
 
 
