@@ -190,6 +190,12 @@ def test_bad_arguments_say_what_to_do(repo, tmp_path):
     assert proc.returncode == 1 and "is an ops folder: build it first" in proc.stderr
     proc = deploy(tmp_path / "nowhere")
     assert proc.returncode == 1 and "no such folder" in proc.stderr
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    proc = deploy(a_file)
+    assert proc.returncode == 1 and f"--model-repository {a_file}: not a folder" in proc.stderr
+    proc = deploy(repo, libs=a_file)
+    assert proc.returncode == 1 and f"--libs {a_file}: not a folder" in proc.stderr
 
 
 # --- What a failed or refused deploy leaves behind: the repository as it was.

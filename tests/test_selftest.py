@@ -88,6 +88,11 @@ def test_selftest_catches_a_wrong_kernel(tmp_path):
 def test_folder_without_a_selftest_says_so(tmp_path):
     proc = opforge_selftest(tmp_path)
     assert proc.returncode == 3 and "no *_selftest" in proc.stderr
+    proc = opforge_selftest(tmp_path / "nowhere")
+    assert proc.returncode == 3 and "nowhere: no such folder" in proc.stderr
+    (tmp_path / "a_file").write_text("")
+    proc = opforge_selftest(tmp_path / "a_file")
+    assert proc.returncode == 3 and "a_file: not a folder" in proc.stderr
 
 
 def test_a_manifest_cannot_point_the_self_test_elsewhere(tmp_path):

@@ -98,8 +98,9 @@ class Plan:
 
 def _manifest(libs: Path) -> dict:
     path = libs / "manifest.json"
-    if not libs.exists():
-        raise DeployError(f"--libs {libs}: no such folder (give a release folder made by `opforge build`)")
+    if not libs.is_dir():
+        raise DeployError(f"--libs {libs}: {'not a' if libs.exists() else 'no such'} folder "
+                          "(give a release folder made by `opforge build`)")
     if (libs / "ops.cmake").is_file():
         raise DeployError(f"--libs {libs} is an ops folder: build it first (opforge build --ops "
                           f"{shlex.quote(str(libs))} --release YY.MM --out DIR) and give that DIR")
@@ -197,7 +198,7 @@ def _is_record(record) -> bool:
 def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorflow: bool = False) -> Plan:
     repository = Path(repository).resolve()
     if not repository.is_dir():
-        raise DeployError(f"--model-repository {repository}: no such folder")
+        raise DeployError(f"--model-repository {repository}: {'not a' if repository.exists() else 'no such'} folder")
     if mount is not None and not mount.startswith("/"):
         raise DeployError(f"--mount {mount}: give the absolute path at which the server sees the repository "
                           "(e.g. /models)")

@@ -49,7 +49,7 @@ def main(folder: str | None, extra: list[str]) -> int:
     else:
         where = Path(folder)
         if not where.is_dir():
-            print(f"opforge selftest: {folder}: no such folder", file=sys.stderr)
+            print(f"opforge selftest: {folder}: {'not a' if where.exists() else 'no such'} folder", file=sys.stderr)
             return NO_SELFTEST
     exe, why = find(where)
     if exe is None:
