@@ -292,7 +292,8 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     mappable = set()
     for p in dict.fromkeys([*preloaded, *plugins]):
         if not p.is_file():
-            report.problems.append(f"{p}: no such library (named {'in ' + str(launch) if launch else 'here'})")
+            what = "not a file" if p.exists() else "no such library"
+            report.problems.append(f"{p}: {what} (named {'in ' + str(launch) if launch else 'here'})")
         elif _is_shared_library(p, report):
             mappable.add(p)
     # The loader maps one file once, however often or by whichever path it is named.
