@@ -40,7 +40,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cuda_toolkit, elf, model_ops, release_models, releases
+from . import cuda_toolkit, elf, files, model_ops, release_models, releases
 from .cases import one_line
 from .release_checks import abi_check, system_checks
 
@@ -292,7 +292,7 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     mappable = set()
     for p in dict.fromkeys([*preloaded, *plugins]):
         if not p.is_file():
-            what = "not a file" if p.exists() else "no such library"
+            what = "not a file" if p.exists() else "no such library"  # a library, not any file, was meant
             report.problems.append(f"{p}: {what} (named {'in ' + str(launch) if launch else 'here'})")
         elif _is_shared_library(p, report):
             mappable.add(p)
@@ -486,8 +486,7 @@ def main(libs: list[str], launch: str | None, repository: str | None, release: s
     for given, what, kind in ((launch, "--launch", Path.is_file), (repository, "--model-repository", Path.is_dir)):
         if given and not kind(Path(given)):
             wanted = "file" if kind is Path.is_file else "folder"
-            print(f"opforge check: {what} {given}: {'not a ' if Path(given).exists() else 'no such '}{wanted}",
-                  file=sys.stderr)
+            print(f"opforge check: {what} {given}: {files.missing(given, wanted)}", file=sys.stderr)
             return 2
     try:
         report = run([Path(p) for p in libs], Path(launch) if launch else None,

@@ -99,7 +99,7 @@ class Plan:
 def _manifest(libs: Path) -> dict:
     path = libs / "manifest.json"
     if not libs.is_dir():
-        raise DeployError(f"--libs {libs}: {'not a' if libs.exists() else 'no such'} folder "
+        raise DeployError(f"--libs {libs}: {files.missing(libs, 'folder')} "
                           "(give a release folder made by `opforge build`)")
     if (libs / "ops.cmake").is_file():
         raise DeployError(f"--libs {libs} is an ops folder: build it first (opforge build --ops "
@@ -198,7 +198,7 @@ def _is_record(record) -> bool:
 def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorflow: bool = False) -> Plan:
     repository = Path(repository).resolve()
     if not repository.is_dir():
-        raise DeployError(f"--model-repository {repository}: {'not a' if repository.exists() else 'no such'} folder")
+        raise DeployError(f"--model-repository {repository}: {files.missing(repository, 'folder')}")
     if mount is not None and not mount.startswith("/"):
         raise DeployError(f"--mount {mount}: give the absolute path at which the server sees the repository "
                           "(e.g. /models)")

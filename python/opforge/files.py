@@ -1,6 +1,7 @@
 """Writing files that other programs read: whole or not at all, with the
 mode a new file gets from open() (mkstemp's 0600 is for secrets, not for
-sources, configs and libraries that a server or a build reads)."""
+sources, configs and libraries that a server or a build reads); and what to
+say of a path given where a file or folder should be."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from pathlib import Path
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def missing(path: Path, kind: str) -> str:
+    """What a path that is no `kind` ("file", "folder") is: a thing of another kind, or nothing."""
+    return f"{'not a' if Path(path).exists() else 'no such'} {kind}"
 
 
 def umask() -> int:

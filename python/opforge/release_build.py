@@ -126,7 +126,7 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
                 host_cuda = toolchains.cuda_setup(release, cuda, log=console.print)
         if host_cuda.toolkit:
             console.print(f"CUDA kernels: CUDA {host_cuda.toolkit.version} ({host_cuda.toolkit.source}), "
-                        f"architectures {host_cuda.architectures}")
+                          f"architectures {host_cuda.architectures}")
         else:
             console.print(("CPU-only libraries", "yellow"), f" — {host_cuda.cpu_only_reason}")
         cells = []

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import files
+
 NO_SELFTEST = 3
 
 
@@ -49,7 +51,7 @@ def main(folder: str | None, extra: list[str]) -> int:
     else:
         where = Path(folder)
         if not where.is_dir():
-            print(f"opforge selftest: {folder}: {'not a' if where.exists() else 'no such'} folder", file=sys.stderr)
+            print(f"opforge selftest: {folder}: {files.missing(where, 'folder')}", file=sys.stderr)
             return NO_SELFTEST
     exe, why = find(where)
     if exe is None:
