@@ -103,6 +103,18 @@ def test_models_missing_their_library(deployed, tmp_path):
     assert any("model torch_ops" in line and "Unknown builtin op: opforge::clip" in line for line in lines)
 
 
+def test_a_misspelt_op_gets_the_nearest_name_the_library_provides(deployed, tmp_path):
+    from model_repository import onnx_model
+
+    repo = copy_repository(deployed, tmp_path / "models")
+    onnx_model(repo / "onnx_clip" / "1" / "model.onnx", op_type="Clipp")
+    assert problems(check("--model-repository", repo)) == [
+        "model onnx_clip: needs opforge:Clipp, which its model_operations do not provide (the model fails to "
+        "load); did you mean opforge:Clip?"]
+    onnx_model(repo / "onnx_clip" / "1" / "model.onnx", op_type="Softmax2")  # nothing near: no guess
+    assert problems(check("--model-repository", repo))[0].endswith("(the model fails to load)")
+
+
 def test_interposed_symbol_and_libpython_on_the_torch_route(tmp_path):
     a = compile_so(tmp_path, "team_a", "int shared_helper(void) { return 1; }")
     b = compile_so(tmp_path, "team_b", "int shared_helper(void) { return 2; }")

@@ -30,6 +30,7 @@ built for (their manifests), when they name one.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
@@ -43,6 +44,12 @@ from pathlib import Path
 from . import cuda_toolkit, elf, files, model_ops, release_models, releases
 from .cases import one_line
 from .release_checks import abi_check, system_checks
+
+
+def _near(op: str, provided: set[str]) -> str:
+    """'; did you mean ...?' for a misspelt op name, when one of `provided` is close to it."""
+    close = difflib.get_close_matches(op, sorted(provided), n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 @dataclass
@@ -325,7 +332,7 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
         elif model.backend == "pytorch":
             for op in sorted(model.needs - torch_ops):
                 report.problems.append(f"model {model.name}: needs {op}, which no preloaded library registers "
-                                       f"(the model fails: Unknown builtin op: {op})")
+                                       f"(the model fails: Unknown builtin op: {op}){_near(op, torch_ops)}")
         elif model.backend in ("onnxruntime", "tensorflow"):
             provided = set().union(*[lib.ops for lib in model_libs if lib.framework == fw] or [set()])
             unread_here = [lib for lib in model_libs if lib.framework == fw and lib.loaded]
@@ -336,7 +343,7 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                 continue
             for op in sorted(model.needs - provided):
                 report.problems.append(f"model {model.name}: needs {op}, which its model_operations do not "
-                                       "provide (the model fails to load)" if model.has_config else
+                                       f"provide (the model fails to load){_near(op, provided)}" if model.has_config else
                                        f"model {model.name}: needs {op}, and has no config.pbtxt to list the "
                                        "library in (Triton completes a config without model_operations)")
 
