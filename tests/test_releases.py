@@ -164,7 +164,13 @@ def test_get_release_unknown_lists_releases(all_releases):
     assert isinstance(err.value, KeyError)
     message = str(err.value)
     assert "99.99" in message
-    assert all(name in message for name in all_releases)
+    names = list(all_releases)
+    assert message.endswith(f"; known releases: {names[0]} to {names[-1]}"), message  # every month: one run
+
+
+def test_known_releases_are_listed_as_runs_of_months(all_releases):
+    known = {name: all_releases[name] for name in ["22.12", "23.01", "23.02", "23.04", "23.06", "23.07"]}
+    assert str(UnknownRelease("9", known)).endswith("known releases: 22.12 to 23.02, 23.04, 23.06 to 23.07")
 
 
 @pytest.mark.parametrize("typed", ["23.5", "2305", "23-05", "r23.5", "2023.05", "v23.05", "23.05-py3",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -70,7 +70,7 @@ class UnknownRelease(KeyError):
             why = f": older than {self.known[0]}, the first release opforge builds for"
         else:
             why = ""
-        super().__init__(f"unknown Triton release {name!r}{why}; known releases: {', '.join(self.known)}")
+        super().__init__(f"unknown Triton release {name!r}{why}; known releases: {_month_ranges(self.known)}")
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return self.args[0]
@@ -85,6 +85,18 @@ def _as_month(name: str) -> str | None:
 def _month_key(month: str) -> tuple[int, int]:
     year, mm = month.split(".")
     return int(year), int(mm)
+
+
+def _month_ranges(months: Sequence[str]) -> str:
+    """22.12, 23.01, 23.02, 23.04 -> '22.12 to 23.02, 23.04': one run of consecutive months each."""
+    runs: list[list[str]] = []
+    for month in sorted(months, key=_month_key):
+        year, mm = _month_key(month)
+        if runs and _month_key(runs[-1][-1]) == ((year, mm - 1) if mm > 1 else (year - 1, 12)):
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]} to {run[-1]}" for run in runs)
 
 
 @dataclass(frozen=True)
