@@ -70,7 +70,8 @@ CASES = {
         (d / "op.cmake").read_text().replace(" CUDA scale.cu", "")), 2, "declares a CUDA kernel, but"),
     "kernel that computes wrong numbers": (lambda d: (d / "scale_cpu.cc").write_text(
         (d / "scale_cpu.cc").read_text().replace("return x * alpha;", "return x * alpha + 1.0f;")), 1,
-        ("loads and computes failed", " (alpha=2.5): ")),  # the case named with its attributes
+        ("loads and computes failed", " (alpha=2.5): ",  # the case named with its attributes
+         " elements differ; the first, at [0", ": got ")),  # and where, in numbers
     "reference that raises": (lambda d: (d / "reference.py").write_text(
         "raise NotImplementedError\n" + (d / "reference.py").read_text()), 1,
         "reference.py: NotImplementedError"),

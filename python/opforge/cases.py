@@ -120,11 +120,21 @@ def assert_matches(case: Case, actual) -> None:
     actual = np.asarray(actual)
     assert actual.dtype == expected.dtype, f"{case.id}: dtype {actual.dtype}, expected {expected.dtype}"
     assert actual.shape == expected.shape, f"{case.id}: shape {actual.shape}, expected {expected.shape}"
-    if case.tolerance:
-        np.testing.assert_allclose(actual, expected, rtol=case.tolerance, atol=case.tolerance,
-                                   err_msg=case.id)
-    else:
-        np.testing.assert_array_equal(actual, expected, err_msg=case.id)
+    if case.tolerance:  # as np.testing.assert_allclose: NaN matches NaN
+        same = np.isclose(actual, expected, rtol=case.tolerance, atol=case.tolerance, equal_nan=True)
+    else:  # as np.testing.assert_array_equal
+        same = (actual == expected) | (_isnan(actual) & _isnan(expected))
+    if not same.all():
+        # One line (a build's failure line keeps no more), with what a kernel's author needs first.
+        wrong = np.argwhere(~same)
+        at = tuple(int(i) for i in wrong[0])
+        within = f" (tolerance {case.tolerance:g})" if case.tolerance else ""
+        raise AssertionError(f"{case.id}: {len(wrong)} of {same.size} elements differ{within}; the first, at "
+                             f"{list(at)}: got {actual[at].item()!r}, expected {expected[at].item()!r}")
+
+
+def _isnan(a: np.ndarray) -> np.ndarray:
+    return np.isnan(a) if a.dtype.kind in "fc" else np.zeros(a.shape, bool)
 
 
 # --- calling an op in each framework, by opforge's naming conventions -------
