@@ -183,19 +183,19 @@ def test_a_tensorflow_op_of_the_release_without_its_library_is_refused(repo, tmp
 
 def test_bad_arguments_say_what_to_do(repo, tmp_path):
     proc = deploy(repo, libs=tmp_path)
-    assert proc.returncode == 1 and "no manifest.json" in proc.stderr
+    assert proc.returncode == 2 and "no manifest.json" in proc.stderr
     proc = deploy(repo, libs=tmp_path / "nowhere")
-    assert proc.returncode == 1 and "nowhere: no such folder" in proc.stderr
+    assert proc.returncode == 2 and "nowhere: no such folder" in proc.stderr
     proc = deploy(repo, libs=OPS_DIR)
-    assert proc.returncode == 1 and "is an ops folder: build it first" in proc.stderr
+    assert proc.returncode == 2 and "is an ops folder: build it first" in proc.stderr
     proc = deploy(tmp_path / "nowhere")
-    assert proc.returncode == 1 and "no such folder" in proc.stderr
+    assert proc.returncode == 2 and "no such folder" in proc.stderr
     a_file = tmp_path / "a_file"
     a_file.write_text("")
     proc = deploy(a_file)
-    assert proc.returncode == 1 and f"--model-repository {a_file}: not a folder" in proc.stderr
+    assert proc.returncode == 2 and f"--model-repository {a_file}: not a folder" in proc.stderr
     proc = deploy(repo, libs=a_file)
-    assert proc.returncode == 1 and f"--libs {a_file}: not a folder" in proc.stderr
+    assert proc.returncode == 2 and f"--libs {a_file}: not a folder" in proc.stderr
 
 
 # --- What a failed or refused deploy leaves behind: the repository as it was.
@@ -341,7 +341,7 @@ def test_two_namespaces_share_one_repository_and_one_launch_file(repo, tmp_path)
 def test_a_mount_the_server_would_split_or_misread_is_refused(repo, mount):
     before = snapshot(repo)
     proc = deploy(repo, "--mount", mount)
-    assert proc.returncode == 1 and "--mount" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "--mount" in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert snapshot(repo) == before
 

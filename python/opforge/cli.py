@@ -140,7 +140,8 @@ def parser() -> argparse.ArgumentParser:
     n.set_defaults(run=_new)
 
     d = sub.add_parser("deploy", help="copy a release folder's libraries into a model repository, add "
-                                      "model_operations to the models that need them, write the launch file")
+                                      "model_operations to the models that need them, write the launch file "
+                                      "(exit 0 deployed, 1 refused: nothing written, 2 a bad argument)")
     d.add_argument("--model-repository", required=True, metavar="DIR", help="the Triton model repository")
     d.add_argument("--libs", required=True, metavar="DIR", help="a release folder from `opforge build` "
                                                                 "(dist/triton-YY.MM)")

@@ -60,7 +60,12 @@ SPLIT_BY_THE_SERVER = re.compile(r"[\s:;,]")
 
 
 class DeployError(RuntimeError):
-    """Nothing was written; the message says why (one line)."""
+    """Nothing was written; the message says why (one line). Exit 1."""
+
+
+class BadArgument(DeployError):
+    """An argument to give otherwise (a folder that is not what it should be, a --mount): exit 2, as for
+    argparse's own refusals and `opforge check` and `build`'s."""
 
 
 @dataclass
@@ -99,13 +104,13 @@ class Plan:
 def _manifest(libs: Path) -> dict:
     path = libs / "manifest.json"
     if not libs.is_dir():
-        raise DeployError(f"--libs {libs}: {files.missing(libs, 'folder')} "
+        raise BadArgument(f"--libs {libs}: {files.missing(libs, 'folder')} "
                           "(give a release folder made by `opforge build`)")
     if (libs / "ops.cmake").is_file():
-        raise DeployError(f"--libs {libs} is an ops folder: build it first (opforge build --ops "
+        raise BadArgument(f"--libs {libs} is an ops folder: build it first (opforge build --ops "
                           f"{shlex.quote(str(libs))} --release YY.MM --out DIR) and give that DIR")
     if not path.is_file():
-        raise DeployError(f"{libs} has no manifest.json: give a release folder made by `opforge build` "
+        raise BadArgument(f"{libs} has no manifest.json: give a release folder made by `opforge build` "
                           "(e.g. dist/triton-23.05)")
     try:
         manifest = json.loads(path.read_text())
@@ -198,9 +203,9 @@ def _is_record(record) -> bool:
 def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorflow: bool = False) -> Plan:
     repository = Path(repository).resolve()
     if not repository.is_dir():
-        raise DeployError(f"--model-repository {repository}: {files.missing(repository, 'folder')}")
+        raise BadArgument(f"--model-repository {repository}: {files.missing(repository, 'folder')}")
     if mount is not None and not mount.startswith("/"):
-        raise DeployError(f"--mount {mount}: give the absolute path at which the server sees the repository "
+        raise BadArgument(f"--mount {mount}: give the absolute path at which the server sees the repository "
                           "(e.g. /models)")
     libs = Path(libs).resolve()
     namespace, ops, libraries, release = release_libraries(libs)
@@ -278,7 +283,7 @@ def _check_server_paths(p: Plan) -> None:
     for file in [*share["preload"], *share["tensorrt_plugins"]]:
         path = f"{p.mount.rstrip('/')}/{file}"
         if SPLIT_BY_THE_SERVER.search(path):
-            raise DeployError(f"{path}: the server would split this path (it has a space, ':', ';' or ','), and "
+            raise BadArgument(f"{path}: the server would split this path (it has a space, ':', ';' or ','), and "
                               "the PyTorch and TensorRT libraries are loaded server-wide by it: give --mount a "
                               "path without them, e.g. --mount /models")
 
@@ -471,7 +476,7 @@ def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool
             changes = apply(p)
     except DeployError as e:
         print(f"opforge deploy: {e}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, BadArgument) else 1
     except OSError as e:
         print(f"opforge deploy: {e}; every file was put back as it was", file=sys.stderr)
         return 1
