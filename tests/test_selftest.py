@@ -85,6 +85,23 @@ def test_selftest_catches_a_wrong_kernel(tmp_path):
     assert "FAILED" in proc.stdout and "element 1000002" in proc.stdout
 
 
+def test_the_host_side_is_split_over_cores_and_finds_the_first_difference(tmp_path):
+    """cpp/selftest/host_data.h, on the CPU: the inputs it makes on every core
+    are the bytes one core makes, and the comparison names the lowest index
+    that differs wherever the chunks fall (tests/selftest_host/check_host.cc)."""
+    cxx = shutil.which("c++") or pytest.skip("no C++ compiler (c++) on PATH")
+    exe = tmp_path / "check_host"
+    build = subprocess.run([cxx, "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
+                            f"-I{REPO / 'cpp' / 'include'}", f"-I{REPO / 'cpp'}",
+                            str(REPO / "tests" / "selftest_host" / "check_host.cc"), "-o", str(exe)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-4000:]
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.endswith("ok\n"), proc.stdout + proc.stderr
+    if os.cpu_count() and os.cpu_count() > 1:
+        assert "split 5242883 elements: 1 chunks" not in proc.stdout, proc.stdout  # really split
+
+
 def test_folder_without_a_selftest_says_so(tmp_path):
     proc = opforge_selftest(tmp_path)
     assert proc.returncode == 3 and "no *_selftest" in proc.stderr

@@ -8,24 +8,19 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <numeric>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "opforge/half.h"
+#include "selftest/host_data.h"
 
 namespace opforge::selftest {
 namespace {
-
-size_t dtype_size(DType t) { return t == DType::kFloat16 ? 2 : t == DType::kInt64 ? 8 : 4; }
 
 struct {
   bool huge = true, bandwidth = true;
@@ -34,77 +29,6 @@ struct {
 std::vector<std::pair<std::string, TestFn>>& registry() {
   static std::vector<std::pair<std::string, TestFn>> tests;
   return tests;
-}
-
-uint64_t mix(uint64_t x) {  // splitmix64: cheap, and the same inputs on every run
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-// Random values, with NaN, +-Inf, zeros and subnormals sprinkled in where the
-// case wants them, and (integer_divisors) small ints with 0, -1 and INT_MIN.
-void fill(DType t, void* p, int64_t n, uint64_t seed, const Run& r, bool specials) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint64_t u = mix(seed * 0x100000001b3ull + static_cast<uint64_t>(i));
-    const float f = static_cast<float>(static_cast<int64_t>(u >> 40) - (1 << 23)) / (1 << 21);  // [-4, 4)
-    float v = f;
-    if (specials) {
-      if (i % 97 == 13) v = NAN;
-      else if (i % 101 == 17) v = INFINITY;
-      else if (i % 103 == 19) v = -INFINITY;
-      else if (i % 107 == 23) v = 0.0f;
-      else if (i % 109 == 29) v = t == DType::kFloat16 ? 3e-6f : 1e-40f;  // subnormal
-    }
-    int64_t k = static_cast<int64_t>(u);
-    if (r.integer_divisors) {
-      k = static_cast<int64_t>(u % 2001) - 1000;
-      if (i % 83 == 5) k = 0;
-      else if (i % 79 == 7) k = -1;
-      else if (i % 89 == 11) k = t == DType::kInt32 ? INT32_MIN : INT64_MIN;
-    }
-    switch (t) {
-      case DType::kFloat32: static_cast<float*>(p)[i] = v; break;
-      case DType::kFloat16: static_cast<uint16_t*>(p)[i] = float_to_half(v); break;
-      case DType::kInt32: static_cast<int32_t*>(p)[i] = static_cast<int32_t>(k); break;
-      case DType::kInt64: static_cast<int64_t*>(p)[i] = k; break;
-    }
-  }
-}
-
-double value_at(DType t, const void* p, int64_t i) {
-  switch (t) {
-    case DType::kFloat32: return static_cast<const float*>(p)[i];
-    case DType::kFloat16: return half_to_float(static_cast<const uint16_t*>(p)[i]);
-    case DType::kInt32: return static_cast<const int32_t*>(p)[i];
-    case DType::kInt64: return static_cast<double>(static_cast<const int64_t*>(p)[i]);
-  }
-  return 0;
-}
-
-// "" when equal within the tolerance (NaN matches NaN), else the first difference.
-std::string compare(DType t, const void* expected, const void* actual, int64_t n, double tol) {
-  const bool integer = t == DType::kInt32 || t == DType::kInt64;
-  for (int64_t i = 0; i < n; ++i) {
-    bool same;
-    if (integer) {
-      same = std::memcmp(static_cast<const char*>(expected) + i * dtype_size(t),
-                         static_cast<const char*>(actual) + i * dtype_size(t), dtype_size(t)) == 0;
-    } else {
-      const double e = value_at(t, expected, i), a = value_at(t, actual, i);
-      if (std::isnan(e) || std::isnan(a)) same = std::isnan(e) && std::isnan(a);
-      else if (std::isinf(e) || std::isinf(a) || tol == 0) same = e == a;
-      else same = std::fabs(a - e) <= tol + tol * std::fabs(e);
-    }
-    if (!same) {
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "element %" PRId64 ": CUDA %.9g, CPU %.9g", i, value_at(t, actual, i),
-                    value_at(t, expected, i));
-      return buf;
-    }
-  }
-  return {};
 }
 
 struct CudaError {
@@ -179,14 +103,7 @@ std::string gib(double bytes) {
 }  // namespace
 
 void thread_parallel(void*, int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
-  const int64_t hw = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  const int64_t chunks = std::min<int64_t>(hw, (n + grain - 1) / std::max<int64_t>(grain, 1));
-  const int64_t step = (n + chunks - 1) / chunks;
-  std::vector<std::thread> workers;
-  for (int64_t begin = step; begin < n; begin += step)
-    workers.emplace_back([=] { body(ctx, begin, std::min(n, begin + step)); });
-  body(ctx, 0, std::min(n, step));
-  for (auto& w : workers) w.join();
+  split_over_cores(n, grain, [=](int64_t begin, int64_t end) { body(ctx, begin, end); });
 }
 
 bool register_test(const char* op, TestFn fn) {
