@@ -62,8 +62,13 @@ struct StreamHolder {
 // copied to the device, each `offset` elements past the start of its buffer.
 // keep_host false: each host copy goes once uploaded (bandwidth shapes take
 // GiBs; then `host` and `hin` are empty).
+// Host buffers are left uninitialized: each is written in full before it is
+// read, and zeroing GiBs first would fault every page in on one core.
+using HostBuffer = std::unique_ptr<char[]>;
+HostBuffer host_buffer(size_t bytes) { return HostBuffer(new char[bytes]); }
+
 struct Uploaded {
-  std::vector<std::vector<char>> host;
+  std::vector<HostBuffer> host;
   std::vector<std::unique_ptr<DeviceBuffer>> device;
   Inputs hin, din;
 };
@@ -72,14 +77,14 @@ Uploaded upload(const Run& r, uint64_t seed, int64_t offset, bool specials, bool
   Uploaded u;
   for (size_t k = 0; k < r.inputs.size(); ++k) {
     const int64_t n = r.inputs[k];
-    std::vector<char> host(static_cast<size_t>(n) * es);
-    fill(r.dtype, host.data(), n, seed + k, r, specials);
+    HostBuffer host = host_buffer(static_cast<size_t>(n) * es);
+    fill(r.dtype, host.get(), n, seed + k, r, specials);
     u.device.push_back(std::make_unique<DeviceBuffer>((n + offset) * es));
     char* d = static_cast<char*>(u.device.back()->p) + offset * es;
-    ok(cudaMemcpy(d, host.data(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
+    ok(cudaMemcpy(d, host.get(), n * es, cudaMemcpyHostToDevice), "cudaMemcpy");
     u.din.push_back(d);
     if (!keep_host) continue;  // `host` goes at the end of this iteration
-    u.hin.push_back(host.data());  // the buffer stays where it is when the vector moves
+    u.hin.push_back(host.get());
     u.host.push_back(std::move(host));
   }
   return u;
@@ -125,15 +130,15 @@ void Harness::run_once(const Run& r, const CpuFn& cpu, const CudaFn& cuda, int64
   try {
     StreamHolder stream;
     const Uploaded in = upload(r, 1000, offset, specials);
-    std::vector<char> expected(static_cast<size_t>(r.output) * es), actual(expected.size());
+    const HostBuffer expected = host_buffer(r.output * es), actual = host_buffer(r.output * es);
     DeviceBuffer dout((r.output + offset) * es);
     char* out = static_cast<char*>(dout.p) + offset * es;
     ok(cudaMemset(dout.p, 0xff, (r.output + offset) * es), "cudaMemset");
-    cpu(in.hin, expected.data());
+    cpu(in.hin, expected.get());
     if (const char* err = cuda(in.din, out, stream.s)) throw CudaError{std::string("kernel launch: ") + err};
     ok(cudaStreamSynchronize(stream.s), "kernel");
-    ok(cudaMemcpy(actual.data(), out, r.output * es, cudaMemcpyDeviceToHost), "cudaMemcpy");
-    result = compare(r.dtype, expected.data(), actual.data(), r.output, r.tolerance);
+    ok(cudaMemcpy(actual.get(), out, r.output * es, cudaMemcpyDeviceToHost), "cudaMemcpy");
+    result = compare(r.dtype, expected.get(), actual.get(), r.output, r.tolerance);
     if (result.empty()) result = r.tolerance ? "ok  (within " + std::to_string(r.tolerance).substr(0, 7) + ")" : "ok  (exact)";
   } catch (const CudaError& e) {
     result = e.what;
