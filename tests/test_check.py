@@ -199,8 +199,11 @@ def test_files_that_are_not_libraries_are_problems_not_crashes(tmp_path, deploye
     lines = problems(check("--model-repository", repo))
     assert any("libopforge_onnxruntime.so: not a shared library" in line for line in lines), lines
     assert check("--launch", tmp_path).returncode == 2  # a folder is not a launch file
-    assert problems(check(tmp_path, tmp_path / "libnowhere.so")) == [
-        f"{tmp_path}: not a file (named here)", f"{tmp_path / 'libnowhere.so'}: no such library (named here)"]
+    dangling = tmp_path / "libdangling.so"
+    dangling.symlink_to(tmp_path / "gone" / "libopforge_torch.so")
+    assert problems(check(tmp_path, tmp_path / "libnowhere.so", dangling)) == [
+        f"{tmp_path}: not a file (named here)", f"{tmp_path / 'libnowhere.so'}: no such library (named here)",
+        f"{dangling}: a link to {tmp_path / 'gone' / 'libopforge_torch.so'}, which does not exist (named here)"]
 
 
 def test_a_graphdef_model_is_read_like_a_savedmodel(deployed, tmp_path):

@@ -110,6 +110,9 @@ def test_folder_without_a_selftest_says_so(tmp_path):
     (tmp_path / "a_file").write_text("")
     proc = opforge_selftest(tmp_path / "a_file")
     assert proc.returncode == 3 and "a_file: not a folder" in proc.stderr
+    (tmp_path / "dist").symlink_to(tmp_path / "moved")  # a release folder moved away from under its link
+    proc = opforge_selftest(tmp_path / "dist")
+    assert proc.returncode == 3 and f"dist: a link to {tmp_path / 'moved'}, which does not exist" in proc.stderr
 
 
 def test_a_manifest_cannot_point_the_self_test_elsewhere(tmp_path):

@@ -299,7 +299,7 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     mappable = set()
     for p in dict.fromkeys([*preloaded, *plugins]):
         if not p.is_file():
-            what = "not a file" if p.exists() else "no such library"  # a library, not any file, was meant
+            what = files.missing(p, "file", nothing="no such library")  # a library, not any file, was meant
             report.problems.append(f"{p}: {what} (named {'in ' + str(launch) if launch else 'here'})")
         elif _is_shared_library(p, report):
             mappable.add(p)

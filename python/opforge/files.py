@@ -17,9 +17,15 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
-def missing(path: Path, kind: str) -> str:
-    """What a path that is no `kind` ("file", "folder") is: a thing of another kind, or nothing."""
-    return f"{'not a' if Path(path).exists() else 'no such'} {kind}"
+def missing(path: Path, kind: str, nothing: str = "") -> str:
+    """What a path that is no `kind` ("file", "folder") is: a thing of another kind, a link to nothing,
+    or nothing (`nothing`, default "no such <kind>")."""
+    path = Path(path)
+    if path.exists():
+        return f"not a {kind}"
+    if path.is_symlink():
+        return f"a link to {os.readlink(path)}, which does not exist"
+    return nothing or f"no such {kind}"
 
 
 def umask() -> int:
