@@ -342,10 +342,11 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                 report.unread += [lib.label for lib in unread_here if lib.label not in report.unread]
                 continue
             for op in sorted(model.needs - provided):
-                report.problems.append(f"model {model.name}: needs {op}, which its model_operations do not "
-                                       f"provide (the model fails to load){_near(op, provided)}" if model.has_config else
-                                       f"model {model.name}: needs {op}, and has no config.pbtxt to list the "
-                                       "library in (Triton completes a config without model_operations)")
+                report.problems.append(
+                    f"model {model.name}: needs {op}, which its model_operations do not provide (the model fails "
+                    f"to load){_near(op, provided)}" if model.has_config else
+                    f"model {model.name}: needs {op}, and has no config.pbtxt to list the library in (Triton "
+                    "completes a config without model_operations)")
 
     # A relative op_library_filename is the server's loader's to find: not a file here.
     every_lib = {lib.path: lib for lib in [*server_wide, *[x for _, ls in models for x in ls]]
