@@ -1,7 +1,7 @@
 // The self-test's host side: the inputs it makes and the comparison of the
-// outputs, on every core: on one, a release's self-test took 4m42 on an H100,
-// 3m55 of it CPU time, mostly over the cases above 2^31 elements. No CUDA
-// here: tests/selftest_host checks it on any CPU.
+// outputs, on every core (with both on one core, a release's self-test took
+// 4m42 on an H100, 3m55 of it CPU time). No CUDA here: tests/selftest_host
+// checks it on any CPU.
 #pragma once
 
 #include <algorithm>
