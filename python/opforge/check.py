@@ -30,7 +30,6 @@ built for (their manifests), when they name one.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import json
@@ -47,9 +46,8 @@ from .release_checks import abi_check, system_checks
 
 
 def _near(op: str, provided: set[str]) -> str:
-    """'; did you mean ...?' for a misspelt op name, when one of `provided` is close to it."""
-    close = difflib.get_close_matches(op, sorted(provided), n=1, cutoff=0.8)
-    return f"; did you mean {close[0]}?" if close else ""
+    close = model_ops.nearest_op(op, provided)
+    return f"; did you mean {close}?" if close else ""
 
 
 @dataclass

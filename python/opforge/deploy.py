@@ -31,7 +31,6 @@ repository, wire each model to them, and write the server's launch file.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import fcntl
 import hashlib
 import json
@@ -244,8 +243,8 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
         missing = sorted(ours - (lib.provides if lib else frozenset()))
         if missing:
             where = f"{libs}'s {fw} library" if lib else f"{libs} (it has no {fw} library)"
-            close = difflib.get_close_matches(missing[0], sorted(release_ops), n=1) if lib else []
-            hint = f": did you mean {close[0]}?" if close and close[0] not in model.needs else \
+            close = model_ops.nearest_op(missing[0], release_ops, model.needs) if lib else None
+            hint = f": did you mean {close}?" if close else \
                 f" (its {fw} ops: {', '.join(sorted(release_ops))})" if lib else ""
             raise DeployError(f"model {model.name} ({model.backend}) needs op {missing[0]}"
                               f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}, "

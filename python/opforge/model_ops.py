@@ -14,6 +14,7 @@ these files: Triton completes its config itself (without model_operations).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
@@ -85,6 +86,13 @@ def op_names(framework: str, namespace: str, ops) -> set[str]:
     if framework in QUALIFIED:
         return {f"{namespace}{QUALIFIED[framework]}{camel(op) if framework == 'onnxruntime' else op}" for op in ops}
     return {tf_op_name(namespace, op) for op in ops}
+
+
+def nearest_op(op: str, candidates, needed=()) -> str | None:
+    """The op of `candidates` that a misspelt `op` most likely meant, leaving out those the model needs
+    already. The cutoff is high because names share their namespace: opforge:Mod and opforge:Clip score 0.70."""
+    close = difflib.get_close_matches(op, sorted(set(candidates) - set(needed)), n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def split_name(op: str, framework: str | None) -> tuple[str, str] | None:
