@@ -180,6 +180,9 @@ def test_an_op_named_like_a_c_header_builds_beside_others(tmp_path):
                    "--frameworks", "onnxruntime", "--cuda", "none", timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     assert json.loads((out / "manifest.json").read_text())["ops"] == ["plain", "string"]
+    # The namespace the models call them in, and where it came from (rich wraps the line).
+    assert "ops plain, string in namespace hops (from the folder name 'hops'; --namespace NAME chooses another)" \
+        in " ".join(proc.stderr.split()), proc.stderr
 
 
 def test_an_op_whose_tensorflow_python_name_drops_an_underscore_computes(tmp_path):

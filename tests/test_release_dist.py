@@ -213,3 +213,8 @@ def test_the_folder_readme_orders_its_steps_and_names_what_was_built(tmp_path):
     configs, preload = readme.index("2. For each onnxruntime model"), readme.index("3. Preload the PyTorch library")
     assert configs < preload and "TensorRT" not in readme[preload:readme.index("## Libraries")]
     assert "`libcudart.so.12`" in readme
+    # What a model calls the op by, for the frameworks built (names: test_tf_names.py).
+    names = readme[readme.index("## Op names"):readme.index("## Deploy")]
+    assert "| soft_sign | `torch.ops.teamops.soft_sign` | domain `teamops`, op type `SoftSign` |" in names
+    assert "TensorRT" not in names and "tensorrt" not in names
+    assert "libteamops_torch.so links against" in (tmp_path / "triton.env").read_text()

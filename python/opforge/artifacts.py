@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .cases import camel, tf_op_name, tf_python_name
 from .model_config import model_operations
 
 # Which backend loads which library, and how (Triton's custom-op routes).
@@ -25,7 +26,7 @@ def write_deploy_files(folder: Path, manifest: dict, deploy_dir: str) -> None:
            "# preloaded into tritonserver. Source this file in the container, with the",
            f"# libraries copied to {deploy_dir}.", ""]
     if "torch" in built:
-        env.append("# libtorch of the PyTorch backend, which libopforge_torch.so links against")
+        env.append(f"# libtorch of the PyTorch backend, which {built['torch']} links against")
         env.append('export LD_LIBRARY_PATH="/opt/tritonserver/backends/pytorch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"')
     if preload:
         env.append(f'export LD_PRELOAD="{":".join(preload)}${{LD_PRELOAD:+:$LD_PRELOAD}}"')
@@ -59,6 +60,7 @@ def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
              f"with the `{manifest['toolchain']}` toolchain. `manifest.json` records, per library, what it was built "
              "against, how exact that is, every check that ran and its result, and the sha256; and what the folder "
              "was built from (`sources`).", "",
+             *_op_names(ns, manifest["ops"], built),
              "## Deploy into a model repository", "",
              "`opforge deploy` copies the libraries the models need into the repository, adds `model_operations` "
              "to their configs and writes the server's launch file; `opforge check` then predicts what the "
@@ -94,3 +96,18 @@ def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
         lines.append(f"| {c['framework']} | {c['status']}{'' if c['status'] == 'built' else ': ' + c['reason']} "
                      f"| {c.get('built_against', '-')} | {c.get('match', '-')} | {c.get('device', '-')} |")
     return "\n".join(lines) + "\n"
+
+
+def _op_names(ns: str, ops: list[str], built: dict) -> list[str]:
+    """What a model calls each op by, per framework built: the names the
+    adapters register (op_spec.h)."""
+    columns = {"torch": lambda op: f"`torch.ops.{ns}.{op}`",
+               "onnxruntime": lambda op: f"domain `{ns}`, op type `{camel(op)}`",
+               "tensorflow": lambda op: f"`{tf_op_name(ns, op)}` (Python: `{tf_python_name(ns, op)}`)",
+               "tensorrt": lambda op: f"plugin `{tf_op_name(ns, op)}`, version `1`, namespace `{ns}`"}
+    shown = [fw for fw in columns if fw in built]
+    if not shown:
+        return []
+    lines = ["## Op names", "", "| op | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|"]
+    lines += [f"| {op} | " + " | ".join(columns[fw](op) for fw in shown) + " |" for op in ops]
+    return lines + [""]

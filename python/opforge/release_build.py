@@ -77,14 +77,17 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     release = releases.get_release(release_name)
     source = Path(source or default_source()).resolve()
     ops = Path(ops).resolve() if ops else source / "ops"
-    ops_folder.check(ops)  # one line per problem, before anything is built (a ValueError)
+    op_names = ops_folder.check(ops)  # one line per problem, before anything is built (a ValueError)
     with_cuda = ops_folder.cuda_ops(ops)
     try:
         sources = built_from(source, ops)  # before the build: an edit made during it then shows
     except OSError as e:
         raise ValueError(f"{e.filename or ops}: cannot be read ({e.strerror or e}); the manifest records a "
                          "sha256 of every source") from None
-    namespace = namespace or ("opforge" if ops == (source / "ops").resolve() else ops_folder.default_namespace(ops))
+    own_ops = ops == (source / "ops").resolve()
+    named_by = ("--namespace" if namespace else "opforge's own ops" if own_ops
+                else f"from the folder name {ops.name!r}; --namespace NAME chooses another")
+    namespace = namespace or ("opforge" if own_ops else ops_folder.default_namespace(ops))
     problem = ops_folder.namespace_problem(namespace)
     if problem:
         raise ValueError(f"--namespace: {problem}")
@@ -109,6 +112,8 @@ def build_release(release_name: str, out: Path, *, ops: Path | None = None, name
     work = Path(tempfile.mkdtemp(prefix="opforge-build-"))
     tc = _toolchain(chosen, release, console, shared=[source, ops, work, PACKAGE])
     console.rule(f"Triton {release.name}: {', '.join(wanted)} via the {chosen} toolchain")
+    # what models call the ops by (README.md of the release folder: "Op names")
+    console.print(f"ops {', '.join(op_names)} in namespace {namespace} ({named_by})")
     try:
         cxx = None
         if cxx_toolchain.needed_for(release.version("glibc")) and chosen != "container":
