@@ -72,6 +72,14 @@ CASES = {
         (d / "scale_cpu.cc").read_text().replace("return x * alpha;", "return x * alpha + 1.0f;")), 1,
         ("loads and computes failed", " (alpha=2.5): ",  # the case named with its attributes
          " elements differ; the first, at [0", ": got ")),  # and where, in numbers
+    # A crash kills the process that loaded the library: the build names the signal and where it came.
+    "kernel that crashes": (lambda d: (d / "scale_cpu.cc").write_text("#include <csignal>\n" + (
+        d / "scale_cpu.cc").read_text().replace("map_cpu(a,", "if (a.numel == 5) std::raise(SIGSEGV);\n  map_cpu(a,")),
+        1, "in onnxruntime: crashed with SIGSEGV in case scale-float32-5 (alpha=2.5), which would take tritonserver"),
+    # onnxruntime unloads the library with the session options, after each case, as Triton does with a model.
+    "library that crashes when unloaded": (lambda d: (d / "scale_cpu.cc").write_text(
+        "#include <csignal>\nstatic struct Unload { ~Unload() { std::raise(SIGSEGV); } } unload;\n"
+        + (d / "scale_cpu.cc").read_text()), 1, "crashed with SIGSEGV in case scale-float32-0 (alpha=2.5)"),
     "reference that raises": (lambda d: (d / "reference.py").write_text(
         "raise NotImplementedError\n" + (d / "reference.py").read_text()), 1,
         "reference.py: NotImplementedError"),
@@ -203,3 +211,23 @@ def test_an_sdk_that_cannot_be_installed_fails_the_build_instead_of_dropping_it(
     assert "pip could not install" in proc.stderr and "was left as it was" in last_line(proc), proc.stderr[-3000:]
     assert "onnxruntime: failed" in proc.stderr, proc.stderr[-3000:]  # a failure, not "not built" (a skip)
     assert_untouched(out)
+
+
+def test_a_crash_after_the_cases_ran_is_said_to_be_at_exit():
+    """torch and TensorFlow never unload a library: its static destructors run
+    as the process exits, after cases.py printed its summary."""
+    from opforge import cases
+    from opforge.release_build import _cases_ended
+
+    def child(code):
+        return subprocess.run([sys.executable, "-c", "import os, signal, sys\n" + code], capture_output=True, text=True)
+
+    mid_case = child(f"print({cases.RUNNING!r} + 'gain-float32-5', file=sys.stderr, flush=True)\n"
+                     "os.kill(os.getpid(), signal.SIGABRT)")
+    assert _cases_ended(mid_case) == "crashed with SIGABRT in case gain-float32-5, which would take tritonserver down"
+    at_exit = child(f"print({cases.RUNNING!r} + 'gain-float32-5', file=sys.stderr, flush=True)\n"
+                    "print('{\"framework\": \"torch\"}', flush=True)\nos.kill(os.getpid(), signal.SIGSEGV)")
+    assert _cases_ended(at_exit) == ("crashed with SIGSEGV after its cases ran, at exit, which would take "
+                                     "tritonserver down")
+    raised = child("raise SystemExit('no interpreter for that')")
+    assert _cases_ended(raised) == "exited 1: no interpreter for that"

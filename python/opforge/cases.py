@@ -208,14 +208,23 @@ def verify(framework: str, library: str, ops_dir, namespace: str) -> dict:
             summary["ops"][op] = {"cases": 0, "failures": [f"{op_dir / 'reference.py'}: {one_line(e)}"]}
             continue
         for case in cases:
+            # A kernel that crashes takes this process with it: the line before says in which case.
+            print(f"{RUNNING}{case_label(case)}", file=sys.stderr, flush=True)
             try:
                 assert_matches(case, run(case))
             except Exception as e:  # a wrong number or a framework error: both are failures
-                # Cases of one shape told apart, on the one line a failure gets.
-                given = ", ".join(f"{k}={' '.join(repr(v).split())[:40]}" for k, v in case.attrs.items())
-                failures.append(f"{case.id}{f' ({given})' if given else ''}: {one_line(e)}")
+                failures.append(f"{case_label(case)}: {one_line(e)}")
         summary["ops"][op] = {"cases": len(cases), "failures": failures}
     return summary
+
+
+RUNNING = "opforge case: "
+
+
+def case_label(case: Case) -> str:
+    """The case's id and attributes: cases of one shape told apart, on one line."""
+    given = ", ".join(f"{k}={' '.join(repr(v).split())[:40]}" for k, v in case.attrs.items())
+    return f"{case.id}{f' ({given})' if given else ''}"
 
 
 def one_line(e: Exception) -> str:
@@ -242,4 +251,4 @@ def registered_kernels(framework: str, namespace: str, ops) -> dict | None:
 if __name__ == "__main__":
     if len(sys.argv) != 5:
         raise SystemExit(__doc__)
-    print(json.dumps(verify(*sys.argv[1:5])))
+    print(json.dumps(verify(*sys.argv[1:5])), flush=True)  # before exit: a crash there comes after it

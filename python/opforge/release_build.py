@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import textwrap
@@ -400,8 +401,8 @@ def _numeric(cell, lib, ops, namespace, where) -> list[Check]:
     proc = subprocess.run([*sdk.runner, sdk.python, str(PACKAGE / "cases.py"), fw, str(lib), str(ops), namespace],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        return [Check("loads and computes", False, f"{where}: exited {proc.returncode}: "
-                      f"{(proc.stderr or proc.stdout).strip()[-800:]}")]
+        where = where.replace(" {version}", "")  # the runtime said none: cases.py reports it with its result
+        return [Check("loads and computes", False, f"{where}: {_cases_ended(proc)}")]
     try:
         summary = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -421,6 +422,30 @@ def _numeric(cell, lib, ops, namespace, where) -> list[Check]:
     if summary.get("kernels") is not None:
         checks.append(_kernels_check(fw, summary["kernels"], lib, summary["version"], ops_folder.cuda_ops(ops)))
     return checks
+
+
+def _cases_ended(proc) -> str:
+    """How a cases.py run that failed ended: a signal is a crash, which would
+    take tritonserver down with it; where it happened, as far as its output
+    tells (the case it last started, or after its summary: at exit)."""
+    lines = proc.stderr.strip().splitlines()
+    started = [line.removeprefix(cases.RUNNING) for line in lines if line.startswith(cases.RUNNING)]
+    said = "\n".join(line for line in lines if not line.startswith(cases.RUNNING)).strip()[-800:]
+    try:
+        json.loads(proc.stdout.strip().splitlines()[-1])
+        at = " after its cases ran, at exit"  # the summary is its last word
+    except (IndexError, ValueError):
+        at = f" in case {started[-1]}" if started else ""
+        said = said or proc.stdout.strip()[-800:]
+    if proc.returncode < 0:
+        try:
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = f"signal {-proc.returncode}"
+        how = f"crashed with {name}{at}, which would take tritonserver down"
+    else:
+        how = f"exited {proc.returncode}{at}"
+    return f"{how}: {said}" if said else how
 
 
 def _kernels_check(fw, kernels: dict, lib: Path, version: str, with_cuda: list[str]) -> Check:
