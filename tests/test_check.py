@@ -128,6 +128,17 @@ def test_interposed_symbol_and_libpython_on_the_torch_route(tmp_path):
     assert any(str(py) in line and "libtorch_python" in line for line in lines), lines
 
 
+def test_a_library_that_crashes_when_loaded_is_said_to_crash(tmp_path):
+    """Its names are read by loading it in a child interpreter: the child's
+    death by a signal is named as a crash, not as 'exited -11'."""
+    tf = require_framework("tensorflow")
+    lib = compile_so(tmp_path, "crashes_tensorflow", "#include <signal.h>\n"
+                     "__attribute__((constructor)) static void on_load(void) { raise(SIGSEGV); }",
+                     "-Wl,--no-as-needed", f"-L{tf.sysconfig.get_lib()}", "-l:libtensorflow_framework.so.2")
+    proc = check(lib)
+    assert f"{lib}: op names not read (crashed with SIGSEGV loading it here)" in proc.stderr, proc.stderr
+
+
 def test_tensorrt_plugins_not_checked_without_tensorrt(tmp_path):
     plugin = compile_so(tmp_path, "plugins", "void* getPluginCreators(int* n) { *n = 0; return 0; }")
     proc = check(plugin)

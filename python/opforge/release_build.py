@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import textwrap
@@ -30,6 +29,7 @@ from rich.text import Text
 
 from . import __version__, artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
 from .deploy import SPLIT_BY_THE_SERVER
+from .processes import ended
 from .release_checks import Check, abi_check, cuda_checks, expected_exports, system_checks
 from .toolchains import SDK
 
@@ -309,7 +309,7 @@ def _selftest_here(exe: Path) -> Check:
     if proc.returncode == 2:
         return Check("GPU self-test", None, f"not run here: {lines[0] if lines else proc.stderr.strip()}")
     return Check("GPU self-test", proc.returncode == 0, lines[-1] if proc.returncode in (0, 1) and lines
-                 else f"exited {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-500:]}")
+                 else f"{ended(proc.returncode)}: {(proc.stderr or proc.stdout).strip()[-500:]}")
 
 
 def _read_json(path: Path):
@@ -437,14 +437,7 @@ def _cases_ended(proc) -> str:
     except (IndexError, ValueError):
         at = f" in case {started[-1]}" if started else ""
         said = said or proc.stdout.strip()[-800:]
-    if proc.returncode < 0:
-        try:
-            name = signal.Signals(-proc.returncode).name
-        except ValueError:
-            name = f"signal {-proc.returncode}"
-        how = f"crashed with {name}{at}, which would take tritonserver down"
-    else:
-        how = f"exited {proc.returncode}{at}"
+    how = ended(proc.returncode) + at + (", which would take tritonserver down" if proc.returncode < 0 else "")
     return f"{how}: {said}" if said else how
 
 
