@@ -115,6 +115,34 @@ def test_a_misspelt_op_gets_the_nearest_name_the_library_provides(deployed, tmp_
     assert problems(check("--model-repository", repo))[0].endswith("(the model fails to load)")
 
 
+MISSPELT_TORCHSCRIPT = r'''
+import sys, torch
+torch.ops.load_library(sys.argv[1])
+# A real call to opforge::clipp: a fragment of the namespace defines it while the model is saved.
+fragment = torch.library.Library("opforge", "FRAGMENT")
+fragment.define("clipp(Tensor x, float lo, float hi) -> Tensor")
+
+class Model(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ops.opforge.clipp(x, -1.0, 1.0)
+
+torch.jit.save(torch.jit.script(Model()), sys.argv[2])
+'''
+
+
+def test_a_misspelt_torchscript_op_gets_the_nearest_name_the_preloads_provide(deployed, tmp_path):
+    repo = copy_repository(deployed, tmp_path / "models")
+    script = tmp_path / "save.py"  # TorchScript compiles from source text: from a file, not `python -c`
+    script.write_text(MISSPELT_TORCHSCRIPT)
+    saved = subprocess.run([sys.executable, str(script), library("torch"), str(repo / "torch_ops" / "1" / "model.pt")],
+                           capture_output=True, text=True, timeout=300)
+    assert saved.returncode == 0, saved.stderr
+    lines = problems(check("--model-repository", repo))
+    assert [line for line in lines if "opforge::clipp" in line] == [
+        "model torch_ops: needs opforge::clipp, which no preloaded library registers (the model fails: Unknown "
+        "builtin op: opforge::clipp); did you mean opforge::clip?"], lines
+
+
 def test_interposed_symbol_and_libpython_on_the_torch_route(tmp_path):
     a = compile_so(tmp_path, "team_a", "int shared_helper(void) { return 1; }")
     b = compile_so(tmp_path, "team_b", "int shared_helper(void) { return 2; }")
