@@ -115,6 +115,15 @@ def test_folder_without_a_selftest_says_so(tmp_path):
     assert proc.returncode == 3 and f"dist: a link to {tmp_path / 'moved'}, which does not exist" in proc.stderr
 
 
+def test_a_self_test_that_crashes_fails_and_says_so(tmp_path):
+    program = tmp_path / "ops_selftest"  # a program killed by a signal, as a crashing self-test is
+    program.write_text("#!/bin/sh\necho 'clip float32 n=31: ok'\nkill -SEGV $$\n")
+    program.chmod(0o755)
+    proc = opforge_selftest(tmp_path)
+    assert proc.returncode == 1 and proc.stdout == "clip float32 n=31: ok\n", proc
+    assert proc.stderr == "opforge selftest: ops_selftest crashed with SIGSEGV\n"
+
+
 def test_a_manifest_cannot_point_the_self_test_elsewhere(tmp_path):
     """The self-test is a file of the release folder: a manifest naming
     another path (or a malformed entry) runs nothing."""

@@ -164,7 +164,7 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(run=_check)
 
     t = sub.add_parser("selftest", help="run the CUDA kernels against the CPU kernels on this machine's GPU "
-                                         "(exit 0 pass, 1 mismatch, 2 no CUDA device, 3 no self-test)")
+                                         "(exit 0 pass, 1 mismatch or crash, 2 no CUDA device, 3 no self-test)")
     t.add_argument("dir", nargs="?", help="a release folder (dist/triton-YY.MM); default: this installation")
     t.add_argument("--no-huge", action="store_true", help="skip the cases above 2^31 elements")
     t.add_argument("--no-bandwidth", action="store_true", help="skip the bandwidth table")

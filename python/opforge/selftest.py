@@ -5,7 +5,7 @@ holding a ``<namespace>_selftest``; without DIR, the one installed with this
 package (built when a library of this installation has CUDA kernels). The
 program needs only an NVIDIA driver: its CUDA runtime is linked in.
 
-Exit status: 0 every case matched, 1 a mismatch or CUDA error, 2 no usable
+Exit status: 0 every case matched, 1 a mismatch, CUDA error or crash, 2 no usable
 CUDA device, 3 no self-test in that folder.
 """
 
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from . import files
+from .processes import ended
 
 NO_SELFTEST = 3
 
@@ -62,8 +63,12 @@ def main(folder: str | None, extra: list[str]) -> int:
         return NO_SELFTEST
     sys.stdout.flush()
     try:
-        return subprocess.run([str(exe), *extra]).returncode
+        status = subprocess.run([str(exe), *extra]).returncode
     except OSError as e:  # not executable (copied without its mode), or not a program for this machine
         print(f"opforge selftest: {exe} does not run here ({e.strerror}): copy the release folder with its "
               "file modes (cp -p), or run it on an x86-64 Linux machine", file=sys.stderr)
         return NO_SELFTEST
+    if status < 0:  # killed by a signal: a crash is a failed self-test, and says so
+        print(f"opforge selftest: {exe.name} {ended(status)}", file=sys.stderr)
+        return 1
+    return status
