@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -85,21 +86,50 @@ def test_selftest_catches_a_wrong_kernel(tmp_path):
     assert "FAILED" in proc.stdout and "element 1000002" in proc.stdout
 
 
-def test_the_host_side_is_split_over_cores_and_finds_the_first_difference(tmp_path):
-    """cpp/selftest/host_data.h, on the CPU: the inputs it makes on every core
-    are the bytes one core makes, and the comparison names the lowest index
-    that differs wherever the chunks fall (tests/selftest_host/check_host.cc)."""
+def build_check_host(folder: Path) -> Path:
     cxx = shutil.which("c++") or pytest.skip("no C++ compiler (c++) on PATH")
-    exe = tmp_path / "check_host"
+    exe = folder / "check_host"
     build = subprocess.run([cxx, "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
                             f"-I{REPO / 'cpp' / 'include'}", f"-I{REPO / 'cpp'}",
                             str(REPO / "tests" / "selftest_host" / "check_host.cc"), "-o", str(exe)],
                            capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-4000:]
+    return exe
+
+
+def test_the_host_side_is_split_over_cores_and_finds_the_first_difference(tmp_path):
+    """cpp/selftest/host_data.h, on the CPU: the inputs it makes on every core
+    are the bytes one core makes, and the comparison names the lowest index
+    that differs wherever the chunks fall (tests/selftest_host/check_host.cc)."""
+    exe = build_check_host(tmp_path)
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.endswith("ok\n"), proc.stdout + proc.stderr
     if os.cpu_count() and os.cpu_count() > 1:
         assert "split 5242883 elements: 1 chunks" not in proc.stdout, proc.stdout  # really split
+
+
+def test_the_host_side_runs_where_no_thread_can_be_started():
+    """A container's pids limit refuses new threads: the host side then runs
+    its chunks on the calling thread (std::thread's refusal terminated it).
+    The limit is real: RLIMIT_NPROC 1 for an unprivileged user."""
+    if os.geteuid() != 0 or not (shutil.which("setpriv") and shutil.which("prlimit")):
+        pytest.skip("a process limit on another user needs root, setpriv and prlimit")
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the host side starts no thread to be refused")
+    limited = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "prlimit", "--nproc=1"]
+    folder = Path(tempfile.mkdtemp(prefix="opforge-nproc-"))  # pytest's tmp_path is root's alone
+    try:
+        folder.chmod(0o755)
+        exe = build_check_host(folder)
+        # Under the limit, a shell that runs is refused its subshell: threads count against it alike.
+        probe = subprocess.run([*limited, "sh", "-c", "echo runs; (true); echo forked"], capture_output=True,
+                               text=True)
+        if probe.stdout.split() != ["runs"]:
+            pytest.skip(f"the process limit does not refuse a new task here ({probe.stdout}{probe.stderr})")
+        proc = subprocess.run([*limited, str(exe)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0 and proc.stdout.endswith("ok\n"), proc.stdout + proc.stderr
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_folder_without_a_selftest_says_so(tmp_path):

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -21,7 +22,8 @@ namespace opforge::selftest {
 
 // Calls fn(begin, end) over [0, n) in contiguous chunks of at least `grain`
 // (as ParallelFor promises), at most one per core, on std::threads (the
-// self-test has no framework to lend it threads).
+// self-test has no framework to lend it threads). The chunks no thread could
+// be started for (a container's pids limit) run on the calling thread.
 template <class Fn>
 void split_over_cores(int64_t n, int64_t grain, Fn&& fn) {
   if (n <= 0) return;
@@ -29,8 +31,16 @@ void split_over_cores(int64_t n, int64_t grain, Fn&& fn) {
   const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(cores, n / std::max<int64_t>(grain, 1)));
   const int64_t step = (n + chunks - 1) / chunks;
   std::vector<std::thread> workers;
-  for (int64_t begin = step; begin < n; begin += step)
-    workers.emplace_back([&fn, begin, n, step] { fn(begin, std::min(n, begin + step)); });
+  workers.reserve(static_cast<size_t>(chunks));
+  int64_t begin = step;
+  for (; begin < n; begin += step) {
+    try {
+      workers.emplace_back([&fn, begin, n, step] { fn(begin, std::min(n, begin + step)); });
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  for (; begin < n; begin += step) fn(begin, std::min(n, begin + step));
   fn(int64_t{0}, std::min(n, step));
   for (auto& w : workers) w.join();
 }
