@@ -163,8 +163,15 @@ def test_auto_picks_the_container_toolchain_only_where_a_docker_engine_answers(t
 
     fake_docker(tmp_path / "bin", monkeypatch, 1, "")  # a client without an engine, as on this machine
     assert resolve("auto") == "pip"
+    # Asked for by name, the container toolchain is refused before anything is built, with docker's words.
+    with pytest.raises(ValueError, match=r"^--toolchain container needs docker with a running engine "
+                                         r"\(`docker info` failed: exit 1\): start one, or build with --toolchain pip$"):
+        resolve("container")
     fake_docker(tmp_path / "bin", monkeypatch, 0, "{}")
-    assert resolve("auto") == "container"
+    assert resolve("auto") == "container" and resolve("container") == "container"
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    with pytest.raises(ValueError, match=r"\(no docker command on PATH\)"):
+        resolve("container")
 
 
 def test_too_new_cxxabi_is_rejected_where_glibcxx_alone_passes(tmp_path):

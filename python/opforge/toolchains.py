@@ -53,21 +53,32 @@ class SDK:
     cuda_args: list[str] | None = None  # the toolchain's own CUDA settings (None: find a toolkit here)
 
 
-def docker_available() -> bool:
+def docker_problem() -> str | None:
+    """Why docker cannot run containers here (no client, or `docker info`'s
+    own words: no engine, no permission), or None."""
     if not shutil.which("docker"):
-        return False
+        return "no docker command on PATH"
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        proc = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"`docker info` did not answer ({e})"
+    if proc.returncode == 0:
+        return None
+    said = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+    return f"`docker info` failed: {said[-1] if said else f'exit {proc.returncode}'}"
 
 
 def resolve(name: str) -> str:
-    """`auto`: the exact container toolchain where docker runs, else pip."""
+    """`auto`: the exact container toolchain where docker runs, else pip;
+    `container` where docker cannot run containers is an error, said first."""
     if name not in TOOLCHAINS:
         raise ValueError(f"unknown toolchain {name!r}; expected one of {', '.join(TOOLCHAINS)}")
-    if name == "auto":
-        return "container" if docker_available() else "pip"
+    if name in ("auto", "container"):
+        problem = docker_problem()
+        if problem and name == "container":
+            raise ValueError(f"--toolchain container needs docker with a running engine ({problem}): start "
+                             "one, or build with --toolchain pip")
+        return "pip" if problem else "container"
     return name
 
 
