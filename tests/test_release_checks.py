@@ -187,3 +187,16 @@ def test_too_new_cxxabi_is_rejected_where_glibcxx_alone_passes(tmp_path):
     assert checks["glibcxx version"].passed is True
     assert checks["cxxabi version"].passed is False and "CXXABI_1.3.13" in checks["cxxabi version"].detail
     assert {c.name: c for c in system_checks(lib, R2305)}["cxxabi version"].passed is True  # 22.04: GCC 12's
+
+
+def test_a_failed_docker_run_is_reported_by_docker_s_own_error(tmp_path):
+    """The container toolchain's builds run under `docker run`: its last line
+    is a generic usage hint, its error line the reason."""
+    from opforge.release_build import first_error
+
+    if not shutil.which("docker"):
+        pytest.skip("no docker command line client here")
+    proc = subprocess.run(["docker", "run", "--rm", "opforge-no-such-image:0"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode != 0
+    assert first_error(proc.stdout + proc.stderr).startswith("docker: "), proc.stderr

@@ -197,7 +197,9 @@ def first_error(log: str) -> str:
         if line.startswith("CMake Error"):
             detail = next((x for x in lines[i + 1:] if x), "")
             return f"{line} {detail}".strip()
-        if re.search(r"\berror\b[:]|undefined reference|fatal error", line):
+        # docker's own failure ("docker: Cannot connect...", "docker: Error response from daemon: ...")
+        # comes before its generic "Run 'docker run --help' for more information".
+        if re.search(r"\berror\b[:]|undefined reference|fatal error", line) or line.startswith("docker: "):
             return line
     return next((line for line in reversed(lines) if line), "no output")
 
