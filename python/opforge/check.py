@@ -42,7 +42,7 @@ from pathlib import Path
 
 from . import cuda_toolkit, elf, files, model_ops, release_models, releases
 from .cases import one_line
-from .processes import ended
+from .processes import last_words
 from .release_checks import abi_check, system_checks
 
 
@@ -117,9 +117,7 @@ def _child(code: str, *args: str) -> tuple[list | dict | None, str]:
     except subprocess.TimeoutExpired:
         return None, "timed out"
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()
-        return None, f"{ended(proc.returncode)} loading it here" if proc.returncode < 0 else \
-            tail[-1][:300] if tail else ended(proc.returncode)
+        return None, last_words(proc, "loading it here")
     return json.loads(proc.stdout.strip().splitlines()[-1]), ""
 
 

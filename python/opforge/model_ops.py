@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import cuda_toolkit, model_config, releases
 from .cases import camel, one_line, tf_op_name, tf_prefix
-from .processes import ended
+from .processes import last_words
 
 BACKENDS = {  # config.pbtxt `platform` -> backend
     "onnxruntime_onnx": "onnxruntime", "pytorch_libtorch": "pytorch", "tensorflow_savedmodel": "tensorflow",
@@ -364,8 +364,7 @@ def tf_unknown_ops(paths: list[Path], python: str = sys.executable, libraries: l
     if proc.returncode == 3:
         return None
     if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()
-        raise ValueError(f"TensorFlow {ended(proc.returncode)}" if proc.returncode < 0 or not tail else tail[-1])
+        raise ValueError(last_words(proc, "TensorFlow"))
     version, read, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     return TfRead(version, {Path(f): got if isinstance(got, str) else set(got) for f, got in read.items()},
                   {Path(lib): why for lib, why in loaded.items()})

@@ -15,3 +15,10 @@ def ended(returncode: int) -> str:
         return f"crashed with {signal.Signals(-returncode).name}"
     except ValueError:
         return f"crashed with signal {-returncode}"
+
+
+def last_words(proc, who: str) -> str:
+    """What a failed child said, in one line: `who` crashed with a signal,
+    else the last line it wrote, else `who` exited N."""
+    tail = (proc.stderr or proc.stdout).strip().splitlines() if proc.returncode >= 0 else []
+    return tail[-1][:300] if tail else f"{who} {ended(proc.returncode)}"

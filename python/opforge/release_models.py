@@ -23,7 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from . import cuda_toolkit, model_ops, releases, toolchains
 from .cases import one_line
-from .processes import ended
+from .processes import last_words
 
 
 def tensorflow_models(models: list, release: releases.Release, problems: list, notes: list,
@@ -138,9 +138,7 @@ def _json_child(python, code: str, args: list[str], env: dict, timeout: float):
     line; ValueError with its last words where it failed."""
     proc = subprocess.run([str(python), "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise ValueError(f"the interpreter {ended(proc.returncode)}" if proc.returncode < 0 or not tail
-                         else tail[-1][:300])
+        raise ValueError(last_words(proc, "the interpreter"))
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
