@@ -196,7 +196,8 @@ def test_a_failed_docker_run_is_reported_by_docker_s_own_error(tmp_path):
 
     if not shutil.which("docker"):
         pytest.skip("no docker command line client here")
-    proc = subprocess.run(["docker", "run", "--rm", "opforge-no-such-image:0"], capture_output=True, text=True,
-                          timeout=120)
+    # --pull never: where an engine answers, the missing image is its error, with no registry asked
+    proc = subprocess.run(["docker", "run", "--pull", "never", "--rm", "opforge-no-such-image:0"],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert first_error(proc.stdout + proc.stderr).startswith("docker: "), proc.stderr
