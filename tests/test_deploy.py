@@ -462,3 +462,111 @@ def test_tensorrt_models_get_their_plugins_through_the_backend_config(repo, tmp_
     env = launch_environment(repo)
     assert f"--backend-config=tensorrt,plugins={MOUNT}/libopforge_tensorrt.so" in env["args"]
     assert env["LD_PRELOAD"].split(":") == [f"{MOUNT}/libopforge_torch.so"]  # TensorRT: not preloaded as well
+
+
+def remove(repo: Path, namespace: str, *extra) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo),
+                           "--remove", namespace, *extra], capture_output=True, text=True, timeout=300)
+
+
+def contents(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def stop_needing_opforge(*repos: Path) -> None:
+    """The models change: the ONNX one calls another library's op instead, the TorchScript and TF ones go."""
+    for repo in repos:
+        onnx_model(repo / "onnx_clip" / "1" / "model.onnx", domain="ai.onnx.contrib")
+        shutil.rmtree(repo / "torch_ops")
+        shutil.rmtree(repo / "tf_clip")
+
+
+def test_remove_is_refused_while_a_model_needs_the_ops_then_puts_the_repository_back(repo, source_repository,
+                                                                                     tmp_path):
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    before = snapshot(repo)
+    proc = remove(repo, "opforge")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "opforge deploy: model onnx_clip (onnxruntime) needs opforge:Clip (and 2 more models): take opforge's ops "
+        "out of the models that use them, or those models out of the repository, first; nothing was changed"]
+    assert snapshot(repo) == before
+    expected = copy_repository(source_repository, tmp_path / "expected")
+    stop_needing_opforge(repo, expected)
+    proc = remove(repo, "opforge")
+    assert proc.returncode == 0, proc.stderr
+    assert "onnx_clip: opforge's library out of model_operations in config.pbtxt (restored from " \
+           "config.pbtxt.opforge-backup)" in proc.stdout.splitlines(), proc.stdout
+    # Byte for byte the repository before the deploy: configs, no backups, libraries, manifest, record or launch file.
+    assert contents(repo) == contents(expected)
+    proc = remove(repo, "opforge")
+    assert proc.returncode == 0 and proc.stdout.strip() == (
+        f"nothing to remove: {repo} has no ops of namespace opforge (nothing is deployed there)"), proc.stdout
+
+
+def test_remove_leaves_the_other_namespaces_wired(repo, tmp_path):
+    myops = relabelled_release(tmp_path, "myops")
+    onnx_model(repo / "onnx_scale" / "1" / "model.onnx", domain="myops", op_type="Clip")
+    (repo / "onnx_scale" / "config.pbtxt").write_text('name: "onnx_scale"\nbackend: "onnxruntime"\n')
+    # A model of opforge's whose config also names myops's library, by hand.
+    onnx_model(repo / "both" / "1" / "model.onnx")
+    (repo / "both" / "config.pbtxt").write_text(
+        'name: "both"\nbackend: "onnxruntime"\nmodel_operations { op_library_filename: '
+        f'"{MOUNT}/libmyops_onnxruntime.so" }}\n')
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    assert deploy(repo, "--mount", MOUNT, libs=myops).returncode == 0
+    clip_config = (repo / "onnx_clip" / "config.pbtxt").read_bytes()
+    proc = remove(repo, "myops")
+    assert proc.returncode == 1 and "model onnx_scale (onnxruntime) needs myops:Clip" in proc.stderr, proc.stderr
+    shutil.rmtree(repo / "onnx_scale")
+    proc = remove(repo, "myops")
+    assert proc.returncode == 0, proc.stderr
+    assert not list(repo.glob("*myops*")), list(repo.glob("*myops*"))
+    assert {"libopforge_onnxruntime.so", "libopforge_torch.so", "opforge-manifest.opforge.json"} <= \
+        {p.name for p in repo.iterdir()}
+    assert (repo / "onnx_clip" / "config.pbtxt").read_bytes() == clip_config
+    assert list(model_config.read(repo / "both" / "config.pbtxt").model_operations.op_library_filename) == [
+        f"{MOUNT}/libopforge_onnxruntime.so"]
+    assert (repo / "both" / "config.pbtxt.opforge-backup").is_file()  # the author's config had myops's library
+    assert list(json.loads((repo / "opforge-deploy.json").read_text())["namespaces"]) == ["opforge"]
+    assert launch_environment(repo)["LD_PRELOAD"].split(":") == [f"{MOUNT}/libopforge_torch.so"]
+    proc = remove(repo, "myopz")
+    assert proc.returncode == 0 and "(deployed there: opforge)" in proc.stdout, proc.stdout
+
+
+def test_remove_keeps_what_the_author_wrote_after_the_deploy(repo):
+    config = repo / "onnx_clip" / "config.pbtxt"
+    original = config.read_text()
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    appended = model_config.model_operations([f"{MOUNT}/libopforge_onnxruntime.so"])
+    edited = original.replace("count: 1", "count: 2")
+    config.write_text(edited + appended)
+    stop_needing_opforge(repo)
+    proc = remove(repo, "opforge")
+    assert proc.returncode == 0, proc.stderr
+    assert config.read_text() == edited
+    assert (repo / "onnx_clip" / "config.pbtxt.opforge-backup").read_text() == original  # still the one before
+
+
+def test_a_remove_that_fails_midway_puts_every_file_back(repo):
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    stop_needing_opforge(repo)
+    # Where the record is set aside until the end: the config, libraries and launch file are done first.
+    (repo / ".opforge-deploy.json.opforge-old").mkdir()
+    before = snapshot(repo)
+    proc = remove(repo, "opforge")
+    assert proc.returncode == 1 and "put back" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize("args", [("--remove", "../x"), ("--remove", "Opforge"), ("--remove", "opforge", "--libs", str(DIST)),
+                                  ("--remove", "opforge", "--mount", "/elsewhere"), ()])
+def test_remove_arguments_that_cannot_work_change_nothing(repo, args):
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    before = snapshot(repo)
+    proc = subprocess.run([sys.executable, "-m", "opforge", "deploy", "--model-repository", str(repo), *args],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert snapshot(repo) == before

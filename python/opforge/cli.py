@@ -89,6 +89,14 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    if args.remove is not None:
+        from .undeploy import main as remove
+
+        if args.mount is not None or args.preload_tensorflow:
+            print("opforge deploy: --mount and --preload-tensorflow go with --libs: --remove keeps the other "
+                  "namespaces' mount and preloads as they were deployed", file=sys.stderr)
+            return 2
+        return remove(args.model_repository, args.remove)
     from .deploy import main
 
     return main(args.model_repository, args.libs, args.mount, args.preload_tensorflow)
@@ -140,11 +148,15 @@ def parser() -> argparse.ArgumentParser:
     n.set_defaults(run=_new)
 
     d = sub.add_parser("deploy", help="copy a release folder's libraries into a model repository, add "
-                                      "model_operations to the models that need them, write the launch file "
-                                      "(exit 0 deployed, 1 refused: nothing written, 2 a bad argument)")
+                                      "model_operations to the models that need them, write the launch file; "
+                                      "or --remove a namespace's (exit 0 done, 1 refused: nothing written, 2 a "
+                                      "bad argument)")
     d.add_argument("--model-repository", required=True, metavar="DIR", help="the Triton model repository")
-    d.add_argument("--libs", required=True, metavar="DIR", help="a release folder from `opforge build` "
-                                                                "(dist/triton-YY.MM)")
+    what = d.add_mutually_exclusive_group(required=True)
+    what.add_argument("--libs", metavar="DIR", help="a release folder from `opforge build` (dist/triton-YY.MM)")
+    what.add_argument("--remove", metavar="NAMESPACE",
+                      help="take a deployed namespace's libraries, model_operations entries and launch-file share "
+                           "out of the repository (refused while a model needs one of its ops)")
     d.add_argument("--mount", metavar="PATH", help="where the server sees the repository (default: its "
                                                    "absolute path here), e.g. /models in a container")
     d.add_argument("--preload-tensorflow", action="store_true",

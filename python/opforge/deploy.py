@@ -386,6 +386,13 @@ class _Writes:
                      dest.stat().st_mode & 0o777 if dest.exists() else files.new_file_mode())
         self.put(dest, fill)
 
+    def remove(self, dest: Path) -> None:
+        """Take `dest` away (kept aside until commit)."""
+        kept = dest.with_name(f".{dest.name}.opforge-old")
+        kept.unlink(missing_ok=True)
+        os.replace(dest, kept)
+        self._undo.append((dest, kept))
+
     def commit(self) -> None:
         for _, kept in self._undo:
             if kept is not None:
