@@ -17,6 +17,7 @@ a model repository, undoing what `opforge deploy` wrote for it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -62,25 +63,26 @@ def _config_text(model: Model, kept: list[str]) -> tuple[str, bool]:
     config.ClearField("model_operations")
     if kept:
         config.model_operations.op_library_filename.extend(kept)
-    backup = model.config_path.resolve().with_name(model.config_path.name + BACKUP_SUFFIX)
     candidates = []
-    if backup.is_file():
-        candidates.append((backup, True))
-    with open(model.config_path, newline="") as f:  # its own line endings
-        text = f.read()
+    backup = model.config_path.resolve().with_name(model.config_path.name + BACKUP_SUFFIX)
+    with contextlib.suppress(OSError):
+        candidates.append((_text(backup), True))
+    text = _text(model.config_path)
     eol = "\r\n" if "\r\n" in text else "\n"
     appended = model_config.model_operations(list(model.config.model_operations.op_library_filename))
     if text.endswith(appended.replace("\n", eol)):  # the field as deploy appended it to the author's text
         candidates.append((text[:-len(appended.replace("\n", eol))]
                            + (model_config.model_operations(kept).replace("\n", eol) if kept else ""), False))
     for candidate, from_backup in candidates:
-        try:
-            candidate_text = candidate.read_text() if from_backup else candidate
-            if model_config.parse(candidate_text) == config:
-                return candidate_text, from_backup
-        except (OSError, text_format.ParseError):
-            pass
+        with contextlib.suppress(text_format.ParseError):
+            if model_config.parse(candidate) == config:
+                return candidate, from_backup
     return model_config.to_text(config), False
+
+
+def _text(path: Path) -> str:
+    with open(path, newline="") as f:  # its own line endings (CRLF stays CRLF)
+        return f.read()
 
 
 def main(repository: str, namespace: str) -> int:
