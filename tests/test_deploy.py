@@ -493,8 +493,9 @@ def test_remove_is_refused_while_a_model_needs_the_ops_then_puts_the_repository_
     proc = remove(repo, "opforge")
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "opforge deploy: model onnx_clip (onnxruntime) needs opforge:Clip (and 2 more models): take opforge's ops "
-        "out of the models that use them, or those models out of the repository, first; nothing was changed"]
+        "opforge deploy: model onnx_clip (onnxruntime) needs opforge:Clip (2 more models need opforge's ops "
+        "too): take opforge's ops out of the models that use them, or those models out of the repository, first; "
+        "nothing was changed"]
     assert snapshot(repo) == before
     stop_needing_opforge(repo, expected)
     proc = remove(repo, "opforge")
@@ -564,7 +565,8 @@ def test_a_remove_that_fails_midway_puts_every_file_back(repo):
     assert snapshot(repo) == before
 
 
-@pytest.mark.parametrize("args", [("--remove", "../x"), ("--remove", "Opforge"), ("--remove", "opforge", "--libs", str(DIST)),
+@pytest.mark.parametrize("args", [("--remove", "../x"), ("--remove", "Opforge"),
+                                  ("--remove", "opforge", "--libs", str(DIST)),
                                   ("--remove", "opforge", "--mount", "/elsewhere"), ()])
 def test_remove_arguments_that_cannot_work_change_nothing(repo, args):
     assert deploy(repo, "--mount", MOUNT).returncode == 0

@@ -123,9 +123,9 @@ def remove(repository: Path, namespace: str) -> list[str]:
                           "nothing was changed")
     needed = _still_needed(models, namespace, ops)
     if needed:
-        raise DeployError(f"{needed[0]}{f' (and {len(needed) - 1} more models)' if len(needed) > 1 else ''}: "
-                          f"take {namespace}'s ops out of the models that use them, or those models out of the "
-                          "repository, first; nothing was changed")
+        more = f" ({len(needed) - 1} more models need {namespace}'s ops too)" if len(needed) > 1 else ""
+        raise DeployError(f"{needed[0]}{more}: take {namespace}'s ops out of the models that use them, or those "
+                          "models out of the repository, first; nothing was changed")
     names = {file.name for file in libraries.values()}
     configs = []  # (model, its new text, whether that is its backup's)
     for model in models:
