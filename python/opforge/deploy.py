@@ -26,6 +26,7 @@ repository, wire each model to them, and write the server's launch file.
   undoes the ones before it. Either way the repository is left as it was.
 - Deploys into one repository take turns (a lock on its folder): each reads
   the record the one before it wrote, so no namespace's share is lost.
+- ``--remove NAMESPACE`` (undeploy.py) takes a namespace back out.
 """
 
 from __future__ import annotations
