@@ -210,6 +210,7 @@ def test_the_folder_readme_orders_its_steps_and_names_what_was_built(tmp_path):
     readme = (tmp_path / "README.md").read_text()
     assert readme.startswith("# teamops ops for Triton 23.05")
     assert "opforge deploy --model-repository" in readme
+    assert "opforge deploy --model-repository ./models --remove teamops" in readme
     configs, preload = readme.index("2. For each onnxruntime model"), readme.index("3. Preload the PyTorch library")
     assert configs < preload and "TensorRT" not in readme[preload:readme.index("## Libraries")]
     assert "`libcudart.so.12`" in readme

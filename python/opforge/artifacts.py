@@ -66,7 +66,8 @@ def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
              "to their configs and writes the server's launch file; `opforge check` then predicts what the "
              "server would fail on:", "", "```sh",
              "opforge deploy --model-repository ./models --libs <this folder> --mount /models",
-             "opforge check --model-repository ./models --release " + r["name"], "```", "",
+             "opforge check --model-repository ./models --release " + r["name"],
+             f"opforge deploy --model-repository ./models --remove {ns}   # later, to take them out again", "```", "",
              "## Or by hand, from this folder", "",
              f"1. Mount or copy it into the server's container, at `{deploy_dir}`:", "", "   ```sh",
              f"   docker run ... -v $PWD:{deploy_dir}:ro nvcr.io/nvidia/tritonserver:{r['name']}-py3 ...",
