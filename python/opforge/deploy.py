@@ -476,17 +476,31 @@ def _taking_turns(repository: Path):
             os.close(fd)
 
 
-def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool) -> int:
+def in_turn(repository: str, work):
+    """(0, work()) run under the repository's lock; or, where it raised, the
+    exit status, with the reason printed as one line."""
     try:
         with _taking_turns(Path(repository)):
-            p = plan(Path(repository), Path(libs), mount, preload_tensorflow)
-            changes = apply(p)
+            return 0, work()
     except DeployError as e:
         print(f"opforge deploy: {e}", file=sys.stderr)
-        return 2 if isinstance(e, BadArgument) else 1
+        return 2 if isinstance(e, BadArgument) else 1, None
     except OSError as e:
         print(f"opforge deploy: {e}; every file was put back as it was", file=sys.stderr)
-        return 1
+        return 1, None
+
+
+def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool) -> int:
+    p = None
+
+    def deploy() -> list[str]:
+        nonlocal p
+        p = plan(Path(repository), Path(libs), mount, preload_tensorflow)
+        return apply(p)
+
+    status, changes = in_turn(repository, deploy)
+    if status:
+        return status
     for m in p.models:
         print(f"{m.name} ({m.backend}): "
               + (f"needs {', '.join(sorted(m.needs))}" if m.needs else "no custom ops") + f" [{m.how}]")

@@ -20,14 +20,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 from pathlib import Path
 
 from google.protobuf import text_format
 
 from . import files, model_config, model_ops, ops_folder
 from ._library import FRAMEWORKS
-from .deploy import (BACKUP_SUFFIX, LAUNCH, RECORD, BadArgument, DeployError, _taking_turns, _Writes, launch_script,
+from .deploy import (BACKUP_SUFFIX, LAUNCH, RECORD, BadArgument, DeployError, _Writes, in_turn, launch_script,
                      previous_record)
 from .model_ops import Library, Model
 
@@ -86,17 +85,10 @@ def _text(path: Path) -> str:
 
 
 def main(repository: str, namespace: str) -> int:
-    try:
-        with _taking_turns(Path(repository)):
-            changes = remove(Path(repository), namespace)
-    except DeployError as e:
-        print(f"opforge deploy: {e}", file=sys.stderr)
-        return 2 if isinstance(e, BadArgument) else 1
-    except OSError as e:
-        print(f"opforge deploy: {e}; every file was put back as it was", file=sys.stderr)
-        return 1
-    print("\n".join(changes))
-    return 0
+    status, changes = in_turn(repository, lambda: remove(Path(repository), namespace))
+    if not status:
+        print("\n".join(changes))
+    return status
 
 
 def remove(repository: Path, namespace: str) -> list[str]:
