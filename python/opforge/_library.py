@@ -14,6 +14,11 @@ FRAMEWORKS = ("torch", "tensorflow", "onnxruntime", "tensorrt")
 LIB_DIR = Path(os.environ.get("OPFORGE_LIB_DIR") or Path(__file__).resolve().parent / "lib")
 
 
+def library_file(namespace: str, framework: str) -> str:
+    """The file name a namespace's library for `framework` gets (OUTPUT_NAME in cpp/cmake/OpforgeCommon.cmake)."""
+    return f"lib{namespace}_{framework}.so"
+
+
 class LibraryNotBuilt(RuntimeError):
     """The framework's library is not part of this installation."""
 

@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, artifacts, cases, cxx_toolchain, elf, files, ops_folder, releases, toolchains
+from ._library import library_file
 from .deploy import SPLIT_BY_THE_SERVER
 from .processes import ended
 from .release_checks import Check, abi_check, cuda_checks, expected_exports, system_checks
@@ -274,7 +275,7 @@ def _cmake(source, build, fw, ops, namespace, args, runner=(), target=None):
         return info, None
     if info.get("frameworks", {}).get(fw, {}).get("status") != "BUILT":
         return info, None
-    lib = build / f"lib{namespace}_{fw}.so"
+    lib = build / library_file(namespace, fw)
     return info, lib if lib.is_file() else f"{lib} was not produced\n" + "\n".join(log)[-3000:]
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from google.protobuf import text_format
 
 from . import files, model_config, model_ops, ops_folder
-from ._library import FRAMEWORKS
+from ._library import FRAMEWORKS, library_file
 from .deploy import (BACKUP_SUFFIX, LAUNCH, RECORD, BadArgument, DeployError, _Writes, in_turn, launch_script,
                      previous_record)
 from .model_ops import Library, Model
@@ -101,7 +101,7 @@ def remove(repository: Path, namespace: str) -> list[str]:
                           "identifier, e.g. opforge)")
     record = previous_record(repository)
     shares = record.get("namespaces", {})
-    libraries = {fw: repository / f"lib{namespace}_{fw}.so" for fw in FRAMEWORKS}
+    libraries = {fw: repository / library_file(namespace, fw) for fw in FRAMEWORKS}
     manifest = repository / f"opforge-manifest.{namespace}.json"
     ops = _release_ops(repository, namespace)
     models, errors = model_ops.read_configs(repository)
