@@ -115,7 +115,8 @@ def remove(repository: Path, namespace: str) -> list[str]:
                           "nothing was changed")
     needed = _still_needed(models, namespace, ops)
     if needed:
-        more = f" ({len(needed) - 1} more models need {namespace}'s ops too)" if len(needed) > 1 else ""
+        more = ("" if len(needed) == 1 else f" (1 more model needs {namespace}'s ops too)" if len(needed) == 2
+                else f" ({len(needed) - 1} more models need {namespace}'s ops too)")
         raise DeployError(f"{needed[0]}{more}: take {namespace}'s ops out of the models that use them, or those "
                           "models out of the repository, first; nothing was changed")
     names = {file.name for file in libraries.values()}
