@@ -201,6 +201,13 @@ def test_a_release_folder_checked_for_another_release_says_which_it_was_built_fo
     lines = problems(check(DIST / "libopforge_onnxruntime.so", "--release", "22.12"))
     hinted = [line for line in lines if line.endswith("(it was built for Triton 23.05: deploy a build of --release 22.12)")]
     assert lines and hinted == lines[:1], lines  # said once, on its first problem
+    # A release whose checks it passes: still said, as a note, with the framework versions of both.
+    proc = check(DIST / "libopforge_torch.so", "--release", "24.10")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (f"note: {DIST / 'libopforge_torch.so'}: built for Triton 23.05 (torch 2.0.0), not for 24.10 (torch "
+            "2.5.0a0+e000cf0ad9): it passes the checks here, but only a build of --release 24.10 is made and tested "
+            "against that torch") in proc.stderr.splitlines(), proc.stderr
+    assert "built for Triton" not in check(DIST / "libopforge_torch.so", "--release", "23.05").stderr
 
 
 def test_bad_arguments():

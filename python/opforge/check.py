@@ -377,6 +377,8 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                         f" (it was built for Triton {lib.built_for}: deploy a build of --release {release.name})"
                         if hint else ""))
                     hint = False  # once per library
+            if hint:  # passed here, but built against another release's framework
+                report.notes.append(_built_for_another(lib, release))
         onnx_models = [model for model, _ in models if model.onnx_stamps]
         reads = releases.onnx_reads(release.onnxruntime)
         for model in onnx_models if reads else []:
@@ -395,6 +397,18 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
     report.checked = [_count(len(server_wide), "server-wide library", "server-wide libraries"),
                       _count(len(models), "model", "models")]
     return report
+
+
+def _built_for_another(lib: Lib, release: releases.Release) -> str:
+    versions = {"torch": lambda r: r.pytorch.ngc, "tensorflow": lambda r: r.tensorflow,
+                "onnxruntime": lambda r: r.onnxruntime, "tensorrt": lambda r: r.tensorrt}.get(lib.framework)
+    built = releases.load_releases().get(lib.built_for)
+    if versions is None or built is None:
+        return (f"{lib.label}: built for Triton {lib.built_for}, not for {release.name}: it passes the checks here, "
+                f"but only a build of --release {release.name} is made and tested against that release")
+    return (f"{lib.label}: built for Triton {lib.built_for} ({lib.framework} {versions(built)}), not for "
+            f"{release.name} ({lib.framework} {versions(release)}): it passes the checks here, but only a build of "
+            f"--release {release.name} is made and tested against that {lib.framework}")
 
 
 def _count(n: int, one: str, many: str) -> str:
