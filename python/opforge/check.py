@@ -400,15 +400,14 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
 
 
 def _built_for_another(lib: Lib, release: releases.Release) -> str:
-    versions = {"torch": lambda r: r.pytorch.ngc, "tensorflow": lambda r: r.tensorflow,
-                "onnxruntime": lambda r: r.onnxruntime, "tensorrt": lambda r: r.tensorrt}.get(lib.framework)
     built = releases.load_releases().get(lib.built_for)
-    if versions is None or built is None:
+    if built is None:
         return (f"{lib.label}: built for Triton {lib.built_for}, not for {release.name}: it passes the checks here, "
                 f"but only a build of --release {release.name} is made and tested against that release")
-    return (f"{lib.label}: built for Triton {lib.built_for} ({lib.framework} {versions(built)}), not for "
-            f"{release.name} ({lib.framework} {versions(release)}): it passes the checks here, but only a build of "
-            f"--release {release.name} is made and tested against that {lib.framework}")
+    fw = lib.framework  # releases.toml's field of the framework ("torch": NGC's PyTorch)
+    return (f"{lib.label}: built for Triton {lib.built_for} ({fw} {built.get(fw)}), not for {release.name} ({fw} "
+            f"{release.get(fw)}): it passes the checks here, but only a build of --release {release.name} is made "
+            f"and tested against that {fw}")
 
 
 def _count(n: int, one: str, many: str) -> str:
