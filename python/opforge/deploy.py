@@ -59,6 +59,17 @@ PER_MODEL = {"onnxruntime": "onnxruntime", "tensorflow": "tensorflow"}  # backen
 SPLIT_BY_THE_SERVER = re.compile(r"[\s:;,]")
 
 
+def manifest_copy(repository: Path, namespace: str) -> Path:
+    """Where a deploy keeps the namespace's release manifest in the repository (`opforge check` reads it)."""
+    return repository / f"opforge-manifest.{namespace}.json"
+
+
+def backup_of(config: Path) -> Path:
+    """config.pbtxt's copy from before its first deploy (of the file a symlinked config points to)."""
+    config = config.resolve()
+    return config.with_name(config.name + BACKUP_SUFFIX)
+
+
 class DeployError(RuntimeError):
     """Nothing was written; the message says why (one line). Exit 1."""
 
@@ -421,15 +432,14 @@ def apply(p: Plan) -> list[str]:
                 writes.put(dest, lambda tmp, src=lib.file: shutil.copy2(src, tmp))
                 changes.append(f"copied {lib.file.name} to {dest}")
         for path, text in sorted(p.configs.items()):
-            path = path.resolve()  # a symlinked config.pbtxt: its target is the config
-            backup = path.with_name(path.name + BACKUP_SUFFIX)
+            path, backup = path.resolve(), backup_of(path)  # a symlinked config.pbtxt: its target is the config
             if not backup.exists():
                 writes.put(backup, lambda tmp, src=path: shutil.copy2(src, tmp))
             writes.text(path, text)
             changes.append(f"{path.parent.name}: model_operations in config.pbtxt (backup: {backup.name})")
         # The release's manifest beside the copies: it names their ops for `opforge check`.
         if p.used:
-            copy = folder / f"opforge-manifest.{p.namespace}.json"
+            copy = manifest_copy(folder, p.namespace)
             if not copy.is_file() or copy.read_bytes() != p.manifest.read_bytes():
                 writes.text(copy, p.manifest.read_text())
                 changes.append(f"wrote {copy}")
@@ -491,16 +501,14 @@ def in_turn(repository: str, work):
 
 
 def main(repository: str, libs: str, mount: str | None, preload_tensorflow: bool) -> int:
-    p = None
-
-    def deploy() -> list[str]:
-        nonlocal p
+    def deploy() -> tuple[Plan, list[str]]:
         p = plan(Path(repository), Path(libs), mount, preload_tensorflow)
-        return apply(p)
+        return p, apply(p)
 
-    status, changes = in_turn(repository, deploy)
+    status, done = in_turn(repository, deploy)
     if status:
         return status
+    p, changes = done
     for m in p.models:
         print(f"{m.name} ({m.backend}): "
               + (f"needs {', '.join(sorted(m.needs))}" if m.needs else "no custom ops") + f" [{m.how}]")

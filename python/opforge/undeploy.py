@@ -26,15 +26,15 @@ from google.protobuf import text_format
 
 from . import files, model_config, model_ops, ops_folder
 from ._library import FRAMEWORKS, library_file
-from .deploy import (BACKUP_SUFFIX, LAUNCH, RECORD, BadArgument, DeployError, _Writes, in_turn, launch_script,
-                     previous_record)
+from .deploy import (LAUNCH, RECORD, BadArgument, DeployError, _Writes, backup_of, in_turn, launch_script,
+                     manifest_copy, previous_record)
 from .model_ops import Library, Model
 
 
 def _release_ops(repository: Path, namespace: str) -> list[str] | None:
     """The namespace's ops, from the manifest copy deploy wrote (None: no readable copy)."""
     try:
-        ops = json.loads((repository / f"opforge-manifest.{namespace}.json").read_text()).get("ops")
+        ops = json.loads(manifest_copy(repository, namespace).read_text()).get("ops")
     except (OSError, ValueError, AttributeError):
         return None
     return ops if isinstance(ops, list) and all(isinstance(op, str) for op in ops) else None
@@ -63,9 +63,8 @@ def _config_text(model: Model, kept: list[str]) -> tuple[str, bool]:
     if kept:
         config.model_operations.op_library_filename.extend(kept)
     candidates = []
-    backup = model.config_path.resolve().with_name(model.config_path.name + BACKUP_SUFFIX)
     with contextlib.suppress(OSError):
-        candidates.append((_text(backup), True))
+        candidates.append((_text(backup_of(model.config_path)), True))
     text = _text(model.config_path)
     eol = "\r\n" if "\r\n" in text else "\n"
     appended = model_config.model_operations(list(model.config.model_operations.op_library_filename))
@@ -102,7 +101,7 @@ def remove(repository: Path, namespace: str) -> list[str]:
     record = previous_record(repository)
     shares = record.get("namespaces", {})
     libraries = {fw: repository / library_file(namespace, fw) for fw in FRAMEWORKS}
-    manifest = repository / f"opforge-manifest.{namespace}.json"
+    manifest = manifest_copy(repository, namespace)
     ops = _release_ops(repository, namespace)
     models, errors = model_ops.read_configs(repository)
     if errors:
@@ -138,9 +137,8 @@ def remove(repository: Path, namespace: str) -> list[str]:
     writes = _Writes()
     try:
         for model, text, from_backup in configs:
-            path = model.config_path.resolve()
+            path, backup = model.config_path.resolve(), backup_of(model.config_path)
             writes.text(path, text)
-            backup = path.with_name(path.name + BACKUP_SUFFIX)
             if from_backup:
                 writes.remove(backup)
             changes.append(f"{model.folder.name}: {namespace}'s library out of model_operations in config.pbtxt"
