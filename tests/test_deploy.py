@@ -108,6 +108,36 @@ def test_second_run_changes_nothing(repo):
     assert f"wrote {repo / 'opforge-manifest.opforge.json'}" in proc.stdout.splitlines(), proc.stdout
 
 
+def test_a_library_no_model_needs_any_more_goes_unless_a_config_lists_it(repo):
+    assert deploy(repo, "--mount", MOUNT).returncode == 0
+    launch = launch_environment(repo)
+    # The TorchScript model goes; the ONNX one calls another library's op now, its config unchanged.
+    shutil.rmtree(repo / "torch_ops")
+    onnx_model(repo / "onnx_clip" / "1" / "model.onnx", domain="ai.onnx.contrib")
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 0, proc.stderr
+    assert f"removed {repo / 'libopforge_torch.so'}: no model here needs it any more" in proc.stdout.splitlines()
+    assert not (repo / "libopforge_torch.so").exists()
+    # Triton would fail to load onnx_clip without the library its config lists.
+    assert (repo / "libopforge_onnxruntime.so").is_file() and "removed" not in proc.stdout.replace(
+        f"removed {repo / 'libopforge_torch.so'}", ""), proc.stdout
+    assert (repo / "libopforge_tensorflow.so").is_file()
+    assert launch["LD_PRELOAD"] and not launch_environment(repo)["LD_PRELOAD"]
+    record = json.loads((repo / "opforge-deploy.json").read_text())
+    assert record["namespaces"]["opforge"]["models"] == {"tensorflow": ["tf_clip"]}
+    # A failed write puts the removed library back with everything else.
+    shutil.rmtree(repo / "tf_clip")
+    (repo / "onnx_clip" / "config.pbtxt").write_text('backend: "onnxruntime"\n')
+    before = contents(repo)
+    (repo / ".opforge-deploy.json.opforge-old").mkdir()  # the last write fails: where the record is set aside
+    proc = deploy(repo, "--mount", MOUNT)
+    (repo / ".opforge-deploy.json.opforge-old").rmdir()
+    assert proc.returncode == 1 and contents(repo) == before, proc.stdout + proc.stderr
+    proc = deploy(repo, "--mount", MOUNT)
+    assert proc.returncode == 0, proc.stderr
+    assert not (repo / "libopforge_tensorflow.so").exists() and not (repo / "libopforge_onnxruntime.so").exists()
+
+
 def test_a_config_keeps_its_comments_and_layout_when_the_field_is_added(repo):
     config = repo / "onnx_clip" / "config.pbtxt"
     text = ("# served by the ranking team\n" + config.read_text() + "# no newline at the end").replace("\n", "\r\n")

@@ -7,7 +7,9 @@ repository, wire each model to them, and write the server's launch file.
   deployed before or after) are left to them.
 - The libraries are copied into the repository's root folder as files: Triton
   takes every folder there for a model (a hidden one too, and then fails to
-  start with "failed to load all models"), but ignores plain files.
+  start with "failed to load all models"), but ignores plain files. One
+  that an earlier deploy copied and no model needs any more goes, unless a
+  config still lists it.
 - ONNX Runtime and TensorFlow models get ``model_operations`` in their
   config.pbtxt (through Triton's own proto), with the paths the server will
   see (``--mount``: where the repository is mounted in the server's
@@ -46,7 +48,7 @@ from pathlib import Path
 from google.protobuf import text_format
 
 from . import files, model_config, model_ops, releases
-from ._library import FRAMEWORKS
+from ._library import FRAMEWORKS, library_file
 from .model_ops import Library, Model, split_name
 
 LAUNCH = "opforge-tritonserver.sh"  # files at the repository's root: Triton ignores files there
@@ -92,6 +94,7 @@ class Plan:
     configs: dict[Path, str] = field(default_factory=dict)  # config.pbtxt -> new text (changed ones only)
     preload_tensorflow: bool = False
     notes: list[str] = field(default_factory=list)  # for the user; nothing was refused for them
+    unused: list[Path] = field(default_factory=list)  # libraries an earlier deploy copied, needed no more
 
     def server_path(self, lib: Library) -> str:
         return f"{self.mount.rstrip('/')}/{lib.file.name}"
@@ -270,9 +273,22 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
             text = _with_model_operations(model, p.server_path(lib), lib.file.name)
             if text is not None:
                 p.configs[model.config_path] = text
+    p.unused = _no_longer_used(p)
     _check_server_paths(p)
     _check_writable(p)
     return p
+
+
+def _no_longer_used(p: Plan) -> list[Path]:
+    """The namespace's libraries that an earlier deploy copied (deploy names
+    them) for models that are gone or need them no more, and that no config
+    lists. Left in place, one built for an earlier release would sit beside
+    this release's manifest, which does not describe it."""
+    if p.namespace not in p.previous.get("namespaces", {}):
+        return []  # files of that name were not put there by opforge
+    listed = {Path(f).name for m in p.models for f in m.config.model_operations.op_library_filename}
+    files = [p.repository / library_file(p.namespace, fw) for fw in FRAMEWORKS if fw not in p.used]
+    return [f for f in files if f.is_file() and f.name not in listed]
 
 
 def _elsewhere(model: Model, fw: str | None, namespace: str, release_ops: set[str], deployed: set[str]) -> list[str]:
@@ -425,6 +441,9 @@ def apply(p: Plan) -> list[str]:
     writes = _Writes()
     folder = p.repository
     try:
+        for file in p.unused:
+            writes.remove(file)
+            changes.append(f"removed {file}: no model here needs it any more")
         for fw in sorted(p.used):
             lib = p.libraries[fw]
             dest = folder / lib.file.name
