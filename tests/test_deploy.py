@@ -136,6 +136,8 @@ def test_a_library_no_model_needs_any_more_goes_unless_a_config_lists_it(repo):
     proc = deploy(repo, "--mount", MOUNT)
     assert proc.returncode == 0, proc.stderr
     assert not (repo / "libopforge_tensorflow.so").exists() and not (repo / "libopforge_onnxruntime.so").exists()
+    assert f"note: no model here needs opforge's ops: `opforge deploy --model-repository {repo} --remove opforge` " \
+        "takes the namespace out" in proc.stdout.splitlines(), proc.stdout
 
 
 def test_a_config_keeps_its_comments_and_layout_when_the_field_is_added(repo):

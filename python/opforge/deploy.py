@@ -274,6 +274,10 @@ def plan(repository: Path, libs: Path, mount: str | None = None, preload_tensorf
             if text is not None:
                 p.configs[model.config_path] = text
     p.unused = _no_longer_used(p)
+    if not p.used:
+        p.notes.append(f"no model here needs {namespace}'s ops" + (
+            f": `opforge deploy --model-repository {shlex.quote(str(repository))} --remove {namespace}` takes the "
+            "namespace out" if namespace in deployed else ", so nothing of them is deployed"))
     _check_server_paths(p)
     _check_writable(p)
     return p
