@@ -195,6 +195,31 @@ def test_release_rules(tmp_path):
     assert any("CUDA runtime" in line and "libcudart.so.[13]" in line for line in lines), lines
 
 
+def test_a_cuda_runtime_function_the_release_lacks(tmp_path):
+    """Built with CUDA 12.4 (what opforge builds every 12.x release with) and
+    calling cudaFuncGetName (12.3 on): it does not load in 23.05 (CUDA 12.1),
+    and does in 24.10 (12.6)."""
+    from opforge import cuda_toolkit, releases
+
+    toolkit = cuda_toolkit.cache_root() / "12.4"
+    runtimes = {r: cuda_toolkit.cached_runtime(releases.get_release(r).version("cuda")) for r in ("23.05", "24.10")}
+    if not (toolkit / "lib64" / "libcudart.so.12").is_file() or not runtimes["23.05"]:
+        pytest.skip("no CUDA 12.4 toolkit or 23.05 CUDA runtime in opforge's cache: `make triton-23.05` fetches both")
+    user = compile_so(tmp_path, "gpuop", "#include <cuda_runtime_api.h>\n"
+                      "const char* name_of(const void* f) { const char* n = 0; cudaFuncGetName(&n, f); return n; }",
+                      f"-I{toolkit / 'include'}", f"-L{toolkit / 'lib64'}", "-lcudart")
+    lines = problems(check(user, "--release", "23.05"))
+    assert lines == [f"{user}: CUDA runtime symbols for Triton 23.05: needs cudaFuncGetName from libcudart.so.12, "
+                     f"which the release's CUDA runtime ({runtimes['23.05'].source}) lacks: the library does not "
+                     "load there. Call only the functions that runtime has, or build with a toolkit of its CUDA "
+                     "minor (`opforge build --cuda DIR`)"], lines
+    proc = check(user, "--release", "24.10")
+    if runtimes["24.10"]:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    else:
+        assert proc.returncode == 0 and "were not checked against Triton 24.10's CUDA 12.6.2 runtime" in proc.stderr
+
+
 def test_a_release_folder_checked_for_another_release_says_which_it_was_built_for():
     if not (DIST / "manifest.json").is_file():
         pytest.skip(f"no {DIST}: run `make triton-23.05` first")

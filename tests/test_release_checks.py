@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+import sys
 
 import pytest
 from packaging.version import Version
@@ -97,6 +98,39 @@ def test_cuda_11_runtime_soname_is_read(tmp_path):
     assert elf.cudart_majors(user) == [11]
     check = {c.name: c for c in system_checks(user, releases.get_release("22.12"))}["CUDA runtime"]
     assert check.passed is True, check.detail
+
+
+CUDA_12_4_USER = """
+#include <cuda_runtime_api.h>
+extern "C" const char* kernel_name(const void* f) { const char* n = nullptr; cudaFuncGetName(&n, f); return n; }
+extern "C" int last_error() { return cudaGetLastError(); }
+"""
+
+
+def test_a_runtime_function_newer_than_the_release_s_cuda_is_refused(tmp_path):
+    """Every 12.x release is built with CUDA 12.4. A call of cudaFuncGetName
+    (CUDA 12.3 on) compiles and links there, but Triton 23.05's CUDA 12.1
+    runtime lacks it: the check says so, and the dynamic linker agrees."""
+    from opforge import cuda_toolkit
+    from opforge.release_checks import runtime_symbols_check
+
+    toolkit = cuda_toolkit.cache_root() / "12.4"
+    if not (toolkit / "lib64" / "libcudart.so.12").is_file():
+        pytest.skip(f"no CUDA 12.4 toolkit in {toolkit}: `make triton-23.05` provisions it")
+    user = compile_so(tmp_path, "newer_runtime_call", CUDA_12_4_USER, 1, f"-I{toolkit / 'include'}",
+                      f"-L{toolkit / 'lib64'}", "-lcudart")
+    assert elf.imports_from(user, "libcudart.so.12") == {"cudaFuncGetName", "cudaGetLastError"}
+    release_runtime = cuda_toolkit.release_runtime(R2305.version("cuda"), log=lambda *_: None)
+    assert release_runtime.version.startswith("12.1.")
+    check = runtime_symbols_check(user, release_runtime)
+    assert check.passed is False, check.detail
+    assert "needs cudaFuncGetName from libcudart.so.12" in check.detail and release_runtime.version in check.detail
+    toolkit_runtime = cuda_toolkit.Runtime(toolkit / "lib64", "12.4", "the CUDA 12.4 toolkit")
+    assert runtime_symbols_check(user, toolkit_runtime).passed is True
+    load = [sys.executable, "-c", "import ctypes, sys; ctypes.CDLL(sys.argv[1])", str(user)]
+    for runtime, loads in ((release_runtime, False), (toolkit_runtime, True)):
+        proc = subprocess.run(load, capture_output=True, text=True, env={"LD_LIBRARY_PATH": str(runtime.libdir)})
+        assert (proc.returncode == 0) == loads and (loads or "cudaFuncGetName" in proc.stderr), proc.stderr
 
 
 def test_cuda_architectures_follow_the_release_cuda():

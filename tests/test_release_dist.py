@@ -118,8 +118,8 @@ def test_23_05_libraries_compute_in_the_release_runtimes(dist):
     for fw, python in pythons.items():
         if not python or not Path(python).exists():
             pytest.fail(f"no interpreter with the 23.05 {fw} to load {libs[fw]['library']} in")
-        # The libraries need the release's libcudart, as Triton's container has it: the toolkit's.
-        cudart = Path(m["cuda_toolkit"]["root"]) / "lib64" if m["cuda_toolkit"].get("root") else None
+        # The libraries need the release's libcudart, as Triton's container has it: CUDA 12.1's.
+        cudart = m["cuda_runtime"]["libdir"] if "cuda_runtime" in m else None
         got = results_of(run_python(Path(opforge.cases.__file__).read_text(), fw, str(dist / libs[fw]["library"]),
                                     str(OPS_DIR), "opforge", python=python,
                                     env={"LD_LIBRARY_PATH": str(cudart)} if cudart else None))
@@ -156,6 +156,8 @@ def test_release_libraries_carry_cuda_kernels_of_the_release_major(dist):
     assert {"75", "80", "86", "89", "90"} <= want_sass and want_ptx == {max(want_sass, key=int)}
     built = [c for c in m["libraries"] if c["status"] == "built"]
     assert {c["framework"] for c in built} >= {"onnxruntime", "torch"}
+    cuda = release.version("cuda")  # the runtime the libraries were checked and loaded against: the release's
+    assert m["cuda_runtime"]["version"].startswith(f"{cuda.major}.{cuda.minor}."), m["cuda_runtime"]
     for c in built:
         lib = dist / c["library"]
         assert cuda_toolkit.embedded_architectures(lib, toolkit / "bin" / "cuobjdump") == (want_sass, want_ptx), lib
@@ -166,6 +168,7 @@ def test_release_libraries_carry_cuda_kernels_of_the_release_major(dist):
         assert c["cuda_toolkit"]["version"] == m["cuda_toolkit"]["version"]
         names = {k["check"]: k["result"] for k in c["checks"]}
         assert names["CUDA architectures"] == "passed"
+        assert names["CUDA runtime symbols"] == "passed", c["checks"]
         if c["framework"] in ("torch", "tensorflow"):
             assert "passed" in (names.get("kernels registered"), names.get("twin kernels registered"))
 

@@ -18,7 +18,7 @@ manifest).
 | a library on the PyTorch route that needs libpython | Triton's libtorch process has none: the preload fails |
 | a TorchScript model whose namespace no preload provides | "Unknown builtin op: ns::op" |
 | an ONNX / TF model whose op its model_operations do not provide | "ns:Op(-1) is not a registered function/op" |
-| for a release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major | the library does not load there |
+| for a release: C++ ABI, GLIBC / GLIBCXX ceiling, libcudart major and functions | the library does not load there |
 | for a release: an ONNX model's IR version or opset (ai.onnx, ai.onnx.ml) above what the release's ONNX Runtime reads | the model fails to load: "Unsupported model IR version" |
 | for a release: a TensorFlow model's op that the release's TensorFlow does not register, a model_operations library it does not load, or a release without a TensorFlow backend; a server-wide TensorFlow preload it does not load | the model fails to load: "Op type not registered", "undefined symbol"; the preload ends the server: "symbol lookup error" |
 | for a release: an ONNX model a session of the release's onnxruntime refuses with its model_operations (a library it does not load, a dtype no kernel takes) | the model fails to load: "Could not find an implementation for Clip(1) node" |
@@ -43,7 +43,7 @@ from pathlib import Path
 from . import cuda_toolkit, elf, files, model_ops, release_models, releases
 from .cases import one_line
 from .processes import last_words
-from .release_checks import abi_check, system_checks
+from .release_checks import abi_check, runtime_symbols_check, system_checks
 
 
 def _near(op: str, provided: set[str]) -> str:
@@ -367,9 +367,18 @@ def run(libs: list[Path], launch: Path | None, repository: Path | None, release_
                                 "not checked for a release (--release names the one the server runs)")
     if release_name:
         release = releases.get_release(release_name)
+        cuda = release.version("cuda")
+        runtime = cuda_toolkit.cached_runtime(cuda) if cuda else None
         for lib in every_lib:
             checks = system_checks(lib.path, release) + ([abi_check(lib.path, release)]
                                                          if lib.framework == "torch" else [])
+            if cuda and elf.cudart_majors(lib.path) == [cuda.major]:
+                if runtime:
+                    checks.append(runtime_symbols_check(lib.path, runtime))
+                else:
+                    report.notes.append(f"{lib.label}: the libcudart functions it calls were not checked against "
+                                        f"Triton {release.name}'s CUDA {cuda} runtime (`opforge build --release "
+                                        f"{release.name}` fetches it)")
             hint = lib.built_for and lib.built_for != release.name
             for c in checks:
                 if c.passed is False:

@@ -11,10 +11,12 @@ needs only ``-DCMAKE_CUDA_COMPILER=<root>/bin/nvcc``.
 | 12 | 12.4 | Debian trixie non-free (the same, libcudart12, libcu++/cub/thrust-dev for nv/target) |
 | 13 | the release's minor | PyPI cuda-toolkit[nvcc,cccl] (+ a cuobjdump of that major) |
 
-A 12.4 library runs in every 12.x container: CUDA's minor-version
-compatibility, as long as it calls no runtime API newer than the container's
-(opforge's kernels use only launches, errors and device queries). ``CUDA_HOME``
-or ``opforge build --cuda DIR`` points at a toolkit of one's own instead.
+A 12.4 library runs in every 12.x container (CUDA's minor-version
+compatibility) as long as it calls no runtime function newer than the
+container's: each library is checked against the libcudart of the release's
+own CUDA minor (PyPI's nvidia-cuda-runtime wheel, ``release_runtime``) and
+loaded with it. ``CUDA_HOME`` or ``opforge build --cuda DIR`` points at a
+toolkit of one's own instead.
 """
 
 from __future__ import annotations
@@ -93,6 +95,62 @@ class Toolkit:
 
     def as_dict(self) -> dict:
         return {"version": str(self.version), "root": str(self.root), "source": self.source}
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The CUDA runtime (libcudart) of a release's CUDA minor, as its container
+    has it: what the libraries are checked and loaded against."""
+
+    libdir: Path
+    version: str  # the wheel's, e.g. 12.1.105
+    source: str
+
+    def as_dict(self) -> dict:
+        return {"version": self.version, "libdir": str(self.libdir), "source": self.source}
+
+
+def runtime_package(cuda: Version) -> str:
+    """PyPI's runtime wheel of one CUDA minor (NVIDIA dropped the -cuXX suffix with CUDA 13)."""
+    name = "nvidia-cuda-runtime" + (f"-cu{cuda.major}" if cuda.major < 13 else "")
+    return f"{name}=={cuda.major}.{cuda.minor}.*"
+
+
+def release_runtime(cuda: Version, log=print) -> Runtime:
+    """The release's libcudart (`cuda`: the release's CUDA version), cached
+    on first use: the toolkit a library is compiled with can be newer
+    (12.4 for every 12.x release) and its runtime defines more symbols."""
+    cached = cached_runtime(cuda)
+    if cached is not None:
+        return cached
+    dest = _runtime_folder(cuda)
+    with staged_folder(dest) as stage, tempfile.TemporaryDirectory(prefix="opforge-cudart-") as work:
+        requirement = runtime_package(cuda)
+        log(f"downloading the CUDA {cuda.major}.{cuda.minor} runtime from PyPI: {requirement}")
+        proc = _pip_target(work, [requirement])
+        found = sorted(Path(work).glob(f"nvidia/*/lib/libcudart.so.{cuda.major}*"))
+        if proc.returncode != 0 or not found:
+            said = proc.stderr.strip().splitlines()[-1:] or ["no libcudart in it"]
+            raise CudaError(f"could not fetch {requirement} from PyPI ({said[0]})")
+        for so in found:
+            shutil.move(str(so), stage / so.name)
+        version = next(d.name.removesuffix(".dist-info").split("-")[1] for d in Path(work).glob("*.dist-info"))
+        source = f"PyPI {requirement.split('==')[0]} {version}"
+        (stage / "SOURCE").write_text(source + "\n")
+    return Runtime(dest, version, source)
+
+
+def cached_runtime(cuda: Version) -> Runtime | None:
+    """The release's libcudart if an earlier release_runtime fetched it."""
+    dest = _runtime_folder(cuda)
+    if (dest / "SOURCE").is_file() and list(dest.glob("libcudart.so.*")):
+        source = (dest / "SOURCE").read_text().strip()
+        return Runtime(dest, source.rsplit(" ", 1)[-1], source)
+    return None
+
+
+def _runtime_folder(cuda: Version) -> Path:
+    return cache_dir() / "cudart" / f"{cuda.major}.{cuda.minor}"
 
 
 def cache_root() -> Path:

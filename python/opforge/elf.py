@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerNeedSection
+from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection
 from packaging.version import Version
 
 
@@ -51,9 +51,35 @@ def highest_version(path, prefix: str) -> Version | None:
     return max(found, default=None)
 
 
+def cudart_sonames(path) -> list[str]:
+    """The CUDA runtimes the library links: libcudart.so.12, libcudart.so.11.0 (CUDA 11)."""
+    return [n for n in read(path).needed if re.fullmatch(r"libcudart\.so\.\d+(?:\.\d+)*", n)]
+
+
 def cudart_majors(path) -> list[int]:
     """CUDA runtime majors the library links (libcudart.so.12 -> 12)."""
-    return [int(m.group(1)) for n in read(path).needed if (m := re.fullmatch(r"libcudart\.so\.(\d+)(?:\.\d+)*", n))]
+    return [int(n.split(".")[2]) for n in cudart_sonames(path)]
+
+
+@lru_cache(maxsize=64)
+def imports_from(path, soname: str) -> frozenset[str]:
+    """The undefined symbols the library binds to `soname`'s symbol versions
+    (cudaLaunchKernel@libcudart.so.12): exactly what it needs from that
+    library, as the dynamic linker resolves it."""
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        dynsym, versym = elf.get_section_by_name(".dynsym"), None
+        indices = set()
+        for sec in elf.iter_sections():
+            if isinstance(sec, GNUVerNeedSection):
+                indices.update(aux["vna_other"] for need, auxes in sec.iter_versions() if need.name == soname
+                               for aux in auxes)
+            elif isinstance(sec, GNUVerSymSection):
+                versym = sec
+        if dynsym is None or versym is None:
+            return frozenset()
+        return frozenset(s.name for i, s in enumerate(dynsym.iter_symbols())
+                         if s.name and s["st_shndx"] == "SHN_UNDEF" and versym.get_symbol(i)["ndx"] in indices)
 
 
 # --- C++ ABI -------------------------------------------------------------------

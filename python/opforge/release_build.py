@@ -341,7 +341,7 @@ def _checks(cell, release, source, ops, namespace, work, args, console) -> list[
 
 def _load_check(cell, lib: Path, library_dirs: list[Path], name="loads under the release's glibc") -> Check:
     """dlopen under the release's own glibc and libstdc++, through their loader."""
-    dirs = [*library_dirs, *([cell.cuda.toolkit.libdir] if cell.cuda and cell.cuda.toolkit else [])]
+    dirs = [*library_dirs, *([cell.cuda.libcudart_dir] if cell.cuda and cell.cuda.libcudart_dir else [])]
     try:
         ok, said = cell.cxx.load([lib], dirs)
     except (cxx_toolchain.CxxError, OSError, subprocess.TimeoutExpired) as e:
@@ -398,8 +398,8 @@ def _numeric(cell, lib, ops, namespace, where) -> list[Check]:
     if not sdk.python:
         return [Check("loads and computes", None, f"no interpreter with {fw} to load it in")]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    if cuda is not None and cuda.toolkit is not None:  # the release's libcudart, which the stand-ins lack
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(cuda.toolkit.libdir),
+    if cuda is not None and cuda.libcudart_dir is not None:  # the release's libcudart, which the stand-ins lack
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(cuda.libcudart_dir),
                                                               os.environ.get("LD_LIBRARY_PATH")]))
     proc = subprocess.run([*sdk.runner, sdk.python, str(PACKAGE / "cases.py"), fw, str(lib), str(ops), namespace],
                           capture_output=True, text=True, env=env)
@@ -518,6 +518,9 @@ def _manifest(release, toolchain, namespace, ops, cuda_ops, cells, staging, cuda
         "toolchain": toolchain,
         "cuda_toolkit": cuda.toolkit.as_dict() if cuda and cuda.toolkit else
                         {"cpu_only_reason": cuda.cpu_only_reason if cuda else "no CUDA setup"},
+        # the release's libcudart, which the libraries are checked and loaded against
+        **({"cuda_runtime": cuda.runtime.as_dict() if cuda.runtime else {"missing": cuda.runtime_missing}}
+           if cuda and cuda.toolkit else {}),
         "namespace": namespace,
         "ops": list(cases.op_dirs(ops)),
         "cuda_ops": cuda_ops,  # the others have CPU kernels alone, and no TensorRT plugin

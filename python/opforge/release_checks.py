@@ -69,23 +69,49 @@ def system_checks(lib: Path, release) -> list[Check]:
 
 def cuda_checks(lib: Path, cuda) -> list[Check]:
     """With a toolkit: the library carries CUDA kernels, as SASS for every
-    architecture asked for plus the one PTX (read back with cuobjdump)."""
+    architecture asked for plus the one PTX (read back with cuobjdump), and
+    needs nothing of libcudart that the release's runtime lacks."""
     if cuda is None or (cuda.toolkit is None and cuda.cpu_only_reason):
         why = cuda.cpu_only_reason if cuda else "no CUDA setup"
         return [Check("CUDA kernels", None, f"CPU-only build: {why}")]
     if not elf.cudart_majors(lib):
         return [Check("CUDA kernels", False, "the library links no libcudart: it was built without CUDA kernels "
                       "although a CUDA toolkit was given (see its build reason)")]
+    return [_architectures_check(lib, cuda), runtime_symbols_check(lib, cuda.runtime, cuda.runtime_missing)]
+
+
+def _architectures_check(lib: Path, cuda) -> Check:
     tk = cuda.toolkit
     if tk is None or tk.cuobjdump is None:
-        return [Check("CUDA architectures", None, "no cuobjdump in the toolkit used")]
+        return Check("CUDA architectures", None, "no cuobjdump in the toolkit used")
     want_sass, want_ptx = cuda_toolkit.expected_architectures(cuda.architectures)
     sass, ptx = cuda_toolkit.embedded_architectures(lib, tk.cuobjdump)
     fmt = lambda s, p: (f"SASS {', '.join('sm_' + a for a in sorted(s, key=_arch_key)) or 'none'}; "
                         f"PTX {', '.join('compute_' + a for a in sorted(p, key=_arch_key)) or 'none'}")
-    return [Check("CUDA architectures", sass == want_sass and ptx == want_ptx,
-                  f"{fmt(sass, ptx)} (CUDA {tk.version}, cuobjdump)" if (sass, ptx) == (want_sass, want_ptx) else
-                  f"has {fmt(sass, ptx)}; expected {fmt(want_sass, want_ptx)}")]
+    return Check("CUDA architectures", sass == want_sass and ptx == want_ptx,
+                 f"{fmt(sass, ptx)} (CUDA {tk.version}, cuobjdump)" if (sass, ptx) == (want_sass, want_ptx) else
+                 f"has {fmt(sass, ptx)}; expected {fmt(want_sass, want_ptx)}")
+
+
+def runtime_symbols_check(lib: Path, runtime, missing: str = "") -> Check:
+    """Every symbol the library needs from libcudart is defined by the
+    release's own: a toolkit newer than the release's CUDA (12.4 for every
+    12.x release) declares runtime functions that its container lacks."""
+    name = "CUDA runtime symbols"
+    if runtime is None:
+        return Check(name, None, "not run: no runtime of the release's CUDA" + (f" ({missing})" if missing else ""))
+    soname = elf.cudart_sonames(lib)[0]
+    if not (runtime.libdir / soname).is_file():
+        return Check(name, False, f"links {soname}, but the release's runtime ({runtime.source}) is another major")
+    needs = elf.imports_from(lib, soname)
+    lacking = sorted(needs - elf.read(runtime.libdir / soname).exported)
+    if lacking:
+        return Check(name, False, f"needs {', '.join(lacking[:5])}{' …' if len(lacking) > 5 else ''} from "
+                     f"{soname}, which the release's CUDA runtime ({runtime.source}) lacks: the library does not "
+                     "load there. Call only the functions that runtime has, or build with a toolkit of its CUDA "
+                     "minor (`opforge build --cuda DIR`)")
+    return Check(name, True, f"the {len(needs)} symbols it needs from {soname} are all defined by the release's "
+                 f"CUDA runtime ({runtime.source})")
 
 
 def _arch_key(arch: str) -> int:

@@ -93,6 +93,14 @@ class CudaSetup:
     toolkit: "cuda_toolkit.Toolkit | None" = None
     cpu_only_reason: str = ""
     architectures: str = ""
+    runtime: "cuda_toolkit.Runtime | None" = None  # the release's libcudart, when it could be had
+    runtime_missing: str = ""  # why not
+
+    @property
+    def libcudart_dir(self) -> Path | None:
+        """Where the libraries find a libcudart when they are loaded here: the
+        release's own, else the toolkit's."""
+        return self.runtime.libdir if self.runtime else self.toolkit.libdir if self.toolkit else None
 
 
 def cuda_setup(release: Release, override: str | None = None, log=print) -> CudaSetup:
@@ -116,11 +124,19 @@ def cuda_setup(release: Release, override: str | None = None, log=print) -> Cuda
     except cuda_toolkit.CudaError as e:
         raise ValueError(f"{e} (or --cuda none for CPU-only libraries)") from None
     archs = cuda_toolkit.cuda_architectures(cuda, tk.version)
+    runtime, missing = None, ""
+    if release.version("cuda") is None:
+        missing = f"the CUDA version of Triton {release.name} is unknown"
+    else:
+        try:
+            runtime = cuda_toolkit.release_runtime(cuda, log=log)
+        except cuda_toolkit.CudaError as e:
+            missing = str(e)
     return CudaSetup([f"-DCMAKE_CUDA_COMPILER={tk.nvcc}", f"-DCUDAToolkit_ROOT={tk.root}",
                       f"-DCMAKE_CUDA_ARCHITECTURES={archs}",
                       # the release's frameworks are GPU builds, whatever the stand-ins here are
                       "-DOPFORGE_ADAPTER_CUDA=ON"],
-                     toolkit=tk, architectures=archs)
+                     toolkit=tk, architectures=archs, runtime=runtime, runtime_missing=missing)
 
 
 # --- the pip toolchain ------------------------------------------------------------
