@@ -133,6 +133,25 @@ def test_a_runtime_function_newer_than_the_release_s_cuda_is_refused(tmp_path):
         assert (proc.returncode == 0) == loads and (loads or "cudaFuncGetName" in proc.stderr), proc.stderr
 
 
+def test_cuda_11_runtime_symbols_are_read_under_its_soname(tmp_path):
+    """CUDA 11's runtime is libcudart.so.11.0, its symbols versioned so: a
+    library linked against 22.12's own runtime passes, and a CUDA 12 runtime
+    is another major."""
+    from opforge import cuda_toolkit
+    from opforge.release_checks import runtime_symbols_check
+
+    runtime = cuda_toolkit.release_runtime(releases.get_release("22.12").version("cuda"), log=lambda *_: None)
+    source = 'extern "C" int cudaGetLastError(); int f() { return cudaGetLastError(); }'
+    user = compile_so(tmp_path, "cuda11_user", source, 1, f"-L{runtime.libdir}", "-l:libcudart.so.11.0")
+    assert elf.cudart_sonames(user) == ["libcudart.so.11.0"]
+    assert elf.imports_from(user, "libcudart.so.11.0") == {"cudaGetLastError"}
+    check = runtime_symbols_check(user, runtime)
+    assert check.passed is True and "every symbol it needs from libcudart.so.11.0 (1)" in check.detail, check.detail
+    newer = cuda_toolkit.release_runtime(R2305.version("cuda"), log=lambda *_: None)
+    check = runtime_symbols_check(user, newer)
+    assert check.passed is False and "another major" in check.detail, check.detail
+
+
 def test_cuda_architectures_follow_the_release_cuda():
     """SASS for each architecture, PTX for the newest only (for GPUs newer than the list)."""
     from packaging.version import Version

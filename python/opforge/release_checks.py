@@ -110,7 +110,7 @@ def runtime_symbols_check(lib: Path, runtime, missing: str = "") -> Check:
                      f"{soname}, which the release's CUDA runtime ({runtime.source}) lacks: the library does not "
                      "load there. Call only the functions that runtime has, or build with a toolkit of its CUDA "
                      "minor (`opforge build --cuda DIR`)")
-    return Check(name, True, f"the {len(needs)} symbols it needs from {soname} are all defined by the release's "
+    return Check(name, True, f"every symbol it needs from {soname} ({len(needs)}) is defined by the release's "
                  f"CUDA runtime ({runtime.source})")
 
 
