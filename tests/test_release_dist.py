@@ -208,7 +208,8 @@ def test_the_folder_readme_orders_its_steps_and_names_what_was_built(tmp_path):
                      "cuda_toolkit": toolkit},
                     {"framework": "onnxruntime", "status": "built", "library": "libteamops_onnxruntime.so",
                      "cuda_toolkit": toolkit},
-                    {"framework": "tensorrt", "status": "not built", "reason": "no headers"}]}
+                    {"framework": "tensorrt", "status": "not built", "reason": "no headers"}],
+                "cuda_runtime": {"version": "12.1.105", "libdir": "/y", "source": "test"}}
     artifacts.write_deploy_files(tmp_path, manifest, "/opt/opforge")
     readme = (tmp_path / "README.md").read_text()
     assert readme.startswith("# teamops ops for Triton 23.05")
@@ -216,7 +217,7 @@ def test_the_folder_readme_orders_its_steps_and_names_what_was_built(tmp_path):
     assert "opforge deploy --model-repository ./models --remove teamops" in readme
     configs, preload = readme.index("2. For each onnxruntime model"), readme.index("3. Preload the PyTorch library")
     assert configs < preload and "TensorRT" not in readme[preload:readme.index("## Libraries")]
-    assert "`libcudart.so.12`" in readme
+    assert "need `libcudart.so.12` where they load" in readme and "12.1.105 or newer" in readme
     # What a model calls the op by, for the frameworks built (names: test_tf_names.py).
     names = readme[readme.index("## Op names"):readme.index("## Deploy")]
     assert "| soft_sign | `torch.ops.teamops.soft_sign` | domain `teamops`, op type `SoftSign` |" in names

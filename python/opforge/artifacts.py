@@ -89,9 +89,11 @@ def _readme(manifest: dict, built: dict, deploy_dir: str) -> str:
                       f"{deploy_dir}/{built['tensorrt']}`.", ""]
     cuda = {c["cuda_toolkit"]["version"].split(".")[0] for c in manifest["libraries"] if c.get("cuda_toolkit")}
     if cuda:
+        runtime = manifest.get("cuda_runtime", {}).get("version")
         lines += [f"The libraries with CUDA kernels need `libcudart.so.{'/'.join(sorted(cuda))}` where they load: "
-                  "Triton's container has it; elsewhere, put a CUDA runtime of that major version on "
-                  "`LD_LIBRARY_PATH`.", ""]
+                  "Triton's container has it; elsewhere, put a CUDA runtime of that major version"
+                  + (f", {runtime} or newer," if runtime else "") + " on `LD_LIBRARY_PATH`"
+                  + (f" (the libraries were checked and loaded against {runtime}'s)" if runtime else "") + ".", ""]
     lines += ["## Libraries", "", "| framework | status | built against | match | device |", "|---|---|---|---|---|"]
     for c in manifest["libraries"]:
         lines.append(f"| {c['framework']} | {c['status']}{'' if c['status'] == 'built' else ': ' + c['reason']} "
