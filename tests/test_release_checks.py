@@ -150,6 +150,10 @@ def test_cuda_11_runtime_symbols_are_read_under_its_soname(tmp_path):
     newer = cuda_toolkit.release_runtime(R2305.version("cuda"), log=lambda *_: None)
     check = runtime_symbols_check(user, newer)
     assert check.passed is False and "another major" in check.detail, check.detail
+    # Linked against a stand-in without symbol versions: what it needs from the runtime is unknown, not fine.
+    stand_in = linked_to_cudart(tmp_path, "libcudart.so.12")
+    check = runtime_symbols_check(stand_in, newer)
+    assert check.passed is None and "not run" in check.detail, check.detail
 
 
 def test_cuda_architectures_follow_the_release_cuda():

@@ -104,6 +104,8 @@ def runtime_symbols_check(lib: Path, runtime, missing: str = "") -> Check:
     if not (runtime.libdir / soname).is_file():
         return Check(name, False, f"links {soname}, but the release's runtime ({runtime.source}) is another major")
     needs = elf.imports_from(lib, soname)
+    if not needs:  # linked against a libcudart without symbol versions (a stub): what it needs is unknown
+        return Check(name, None, f"not run: none of its symbols is bound to {soname}'s symbol versions")
     lacking = sorted(needs - elf.read(runtime.libdir / soname).exported)
     if lacking:
         return Check(name, False, f"needs {', '.join(lacking[:5])}{' …' if len(lacking) > 5 else ''} from "
