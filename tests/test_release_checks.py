@@ -119,7 +119,7 @@ def test_a_runtime_function_newer_than_the_release_s_cuda_is_refused(tmp_path):
         pytest.skip(f"no CUDA 12.4 toolkit in {toolkit}: `make triton-23.05` provisions it")
     user = compile_so(tmp_path, "newer_runtime_call", CUDA_12_4_USER, 1, f"-I{toolkit / 'include'}",
                       f"-L{toolkit / 'lib64'}", "-lcudart")
-    assert elf.imports_from(user, "libcudart.so.12") == {"cudaFuncGetName", "cudaGetLastError"}
+    assert elf.read(user).imports["libcudart.so.12"] == {"cudaFuncGetName", "cudaGetLastError"}
     release_runtime = cuda_toolkit.release_runtime(R2305.version("cuda"), log=lambda *_: None)
     assert release_runtime.version.startswith("12.1.")
     check = runtime_symbols_check(user, release_runtime)
@@ -144,7 +144,7 @@ def test_cuda_11_runtime_symbols_are_read_under_its_soname(tmp_path):
     source = 'extern "C" int cudaGetLastError(); int f() { return cudaGetLastError(); }'
     user = compile_so(tmp_path, "cuda11_user", source, 1, f"-L{runtime.libdir}", "-l:libcudart.so.11.0")
     assert elf.cudart_sonames(user) == ["libcudart.so.11.0"]
-    assert elf.imports_from(user, "libcudart.so.11.0") == {"cudaGetLastError"}
+    assert elf.read(user).imports["libcudart.so.11.0"] == {"cudaGetLastError"}
     check = runtime_symbols_check(user, runtime)
     assert check.passed is True and "every symbol it needs from libcudart.so.11.0 (1)" in check.detail, check.detail
     newer = cuda_toolkit.release_runtime(R2305.version("cuda"), log=lambda *_: None)

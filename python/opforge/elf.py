@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from elftools.elf.dynamic import DynamicSection
@@ -20,28 +20,41 @@ class Symbols:
     undefined: frozenset[str]
     needed: tuple[str, ...]  # DT_NEEDED, in order
     version_needs: frozenset[str]  # GLIBC_2.14, GLIBCXX_3.4.21, ...
+    # needed library -> the undefined symbols bound to its symbol versions
+    # (cudaLaunchKernel@libcudart.so.12): what the dynamic linker takes from it
+    imports: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)
 def read(path) -> Symbols:
     exported, undefined, needed, versions = set(), set(), [], set()
+    library_of_version, versym = {}, None  # version index -> the library it belongs to
     with open(path, "rb") as f:
         elf = ELFFile(f)
-        dynsym = elf.get_section_by_name(".dynsym")
-        for s in dynsym.iter_symbols() if dynsym else ():
-            if not s.name:
-                continue
-            if s["st_shndx"] == "SHN_UNDEF":
-                undefined.add(s.name)
-            elif s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"):
-                exported.add(s.name)
         for sec in elf.iter_sections():
             if isinstance(sec, DynamicSection):
                 needed += [t.needed for t in sec.iter_tags() if t.entry.d_tag == "DT_NEEDED"]
             elif isinstance(sec, GNUVerNeedSection):
-                for _, auxes in sec.iter_versions():
-                    versions.update(a.name for a in auxes)
-    return Symbols(frozenset(exported), frozenset(undefined), tuple(needed), frozenset(versions))
+                for need, auxes in sec.iter_versions():
+                    for aux in auxes:
+                        versions.add(aux.name)
+                        library_of_version[aux["vna_other"]] = need.name
+            elif isinstance(sec, GNUVerSymSection):
+                versym = sec
+        imports = {}
+        dynsym = elf.get_section_by_name(".dynsym")
+        for i, s in enumerate(dynsym.iter_symbols() if dynsym else ()):
+            if not s.name:
+                continue
+            if s["st_shndx"] == "SHN_UNDEF":
+                undefined.add(s.name)
+                library = library_of_version.get(versym.get_symbol(i)["ndx"]) if versym else None
+                if library:
+                    imports.setdefault(library, set()).add(s.name)
+            elif s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"):
+                exported.add(s.name)
+    return Symbols(frozenset(exported), frozenset(undefined), tuple(needed), frozenset(versions),
+                   {lib: frozenset(names) for lib, names in imports.items()})
 
 
 def highest_version(path, prefix: str) -> Version | None:
@@ -59,27 +72,6 @@ def cudart_sonames(path) -> list[str]:
 def cudart_majors(path) -> list[int]:
     """CUDA runtime majors the library links (libcudart.so.12 -> 12)."""
     return [int(n.split(".")[2]) for n in cudart_sonames(path)]
-
-
-@lru_cache(maxsize=64)
-def imports_from(path, soname: str) -> frozenset[str]:
-    """The undefined symbols the library binds to `soname`'s symbol versions
-    (cudaLaunchKernel@libcudart.so.12): exactly what it needs from that
-    library, as the dynamic linker resolves it."""
-    with open(path, "rb") as f:
-        elf = ELFFile(f)
-        dynsym, versym = elf.get_section_by_name(".dynsym"), None
-        indices = set()
-        for sec in elf.iter_sections():
-            if isinstance(sec, GNUVerNeedSection):
-                indices.update(aux["vna_other"] for need, auxes in sec.iter_versions() if need.name == soname
-                               for aux in auxes)
-            elif isinstance(sec, GNUVerSymSection):
-                versym = sec
-        if dynsym is None or versym is None:
-            return frozenset()
-        return frozenset(s.name for i, s in enumerate(dynsym.iter_symbols())
-                         if s.name and s["st_shndx"] == "SHN_UNDEF" and versym.get_symbol(i)["ndx"] in indices)
 
 
 # --- C++ ABI -------------------------------------------------------------------

@@ -103,7 +103,7 @@ def runtime_symbols_check(lib: Path, runtime, missing: str = "") -> Check:
     soname = elf.cudart_sonames(lib)[0]
     if not (runtime.libdir / soname).is_file():
         return Check(name, False, f"links {soname}, but the release's runtime ({runtime.source}) is another major")
-    needs = elf.imports_from(lib, soname)
+    needs = elf.read(lib).imports.get(soname, frozenset())
     if not needs:  # linked against a libcudart without symbol versions (a stub): what it needs is unknown
         return Check(name, None, f"not run: none of its symbols is bound to {soname}'s symbol versions")
     lacking = sorted(needs - elf.read(runtime.libdir / soname).exported)
