@@ -118,3 +118,17 @@ def test_info_says_whether_the_gpu_selftest_was_built():
     line = next(l for l in proc.stdout.splitlines() if l.startswith("GPU self-test"))
     assert line.split(": ", 1)[1] == opforge.build_info()["selftest"]
     assert line.endswith("built") or "not built: " in line
+
+
+def test_frameworks_are_taken_space_or_comma_separated():
+    from opforge.cli import _flat, parser
+
+    args = parser().parse_args(["build", "--release", "23.05", "--frameworks", "torch,onnxruntime", "tensorflow",
+                                "torch"])
+    assert _flat(args.frameworks) == ["torch", "onnxruntime", "tensorflow"]
+    assert _flat(parser().parse_args(["build", "--release", "23.05"]).frameworks) is None
+    for word, bad in (("torch,caffe", "'caffe'"), ("torch,", "''"), ("Torch", "'Torch'")):
+        proc = opforge_cli("build", "--release", "23.05", "--frameworks", word)
+        assert proc.returncode == 2, proc.stderr
+        assert (f"argument --frameworks: {bad} is not a framework: expected onnxruntime, tensorflow, torch, tensorrt, "
+                "space- or comma-separated") in proc.stderr.splitlines()[-1]

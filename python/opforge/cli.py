@@ -36,12 +36,29 @@ def _releases(args: argparse.Namespace) -> int:
     return 0
 
 
+FRAMEWORKS = ("onnxruntime", "tensorflow", "torch", "tensorrt")
+
+
 def _sdk_pair(text: str) -> tuple[str, str]:
     fw, sep, path = text.partition("=")
-    if not sep or fw not in ("torch", "tensorflow", "onnxruntime", "tensorrt") or not path:
+    if not sep or fw not in FRAMEWORKS or not path:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: expected FRAMEWORK=PATH with FRAMEWORK one of torch, tensorflow, onnxruntime, tensorrt")
+            f"{text!r}: expected FRAMEWORK=PATH with FRAMEWORK one of {', '.join(FRAMEWORKS)}")
     return fw, path
+
+
+def _framework_names(text: str) -> list[str]:
+    """One --frameworks word: a name, or names joined by commas (`torch,onnxruntime`)."""
+    names = text.split(",")
+    unknown = [n for n in names if n not in FRAMEWORKS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"{unknown[0]!r} is not a framework: expected {', '.join(FRAMEWORKS)}, space- or comma-separated")
+    return names
+
+
+def _flat(groups: list[list[str]] | None) -> list[str] | None:
+    return None if groups is None else list(dict.fromkeys(n for group in groups for n in group))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -58,7 +75,7 @@ def _build(args: argparse.Namespace) -> int:
     out = args.out or (f"dist/{Path(args.ops).resolve().name}-triton-{name}" if args.ops else f"dist/triton-{name}")
     try:
         build_release(args.release, out, ops=args.ops, namespace=args.namespace, toolchain=args.toolchain,
-                      sdks=dict(args.sdk or []), frameworks=args.frameworks, deploy_dir=args.deploy_dir,
+                      sdks=dict(args.sdk or []), frameworks=_flat(args.frameworks), deploy_dir=args.deploy_dir,
                       cuda=args.cuda)
     except (releases.UnknownRelease, ValueError) as e:
         print(f"opforge build: {e}", file=sys.stderr)
@@ -129,8 +146,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--sdk", action="append", type=_sdk_pair, metavar="FRAMEWORK=PATH",
                    help="an SDK folder for one framework (torch package folder, TensorRT_ROOT, ONNXRUNTIME_ROOT, "
                         "or a Python with the release's TensorFlow); repeatable")
-    b.add_argument("--frameworks", nargs="+", choices=["onnxruntime", "tensorflow", "torch", "tensorrt"],
-                   help="only these (default: all four)")
+    b.add_argument("--frameworks", nargs="+", type=_framework_names, metavar="FRAMEWORK",
+                   help=f"only these (default: all four: {' '.join(FRAMEWORKS)}); space- or comma-separated")
     b.add_argument("--deploy-dir", default="/opt/opforge",
                    help="where the libraries will sit in the Triton container (for triton.env and the snippets)")
     b.add_argument("--cuda", metavar="DIR",
