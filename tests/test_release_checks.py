@@ -180,6 +180,21 @@ def test_unknown_release_value_stops_that_library_with_the_reason():
     assert not sdk.available and "23.08" in sdk.reason and "PyTorch" in sdk.reason and "unknown" in sdk.reason
 
 
+def test_a_tensorflow_without_a_wheel_for_this_python_is_not_built_with_what_to_do():
+    """22.12 ships TensorFlow 2.10.1, which PyPI has for Pythons up to 3.10: no other version stands in for it."""
+    from opforge.toolchains import PipToolchain
+
+    r2212 = releases.get_release("22.12")
+    assert r2212.tensorflow == "2.10.1"
+    sdk = PipToolchain(r2212).sdk("tensorflow")  # asks PyPI; installs nothing
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if py in ("3.8", "3.9", "3.10"):
+        pytest.skip(f"PyPI has tensorflow-cpu 2.10.1 for Python {py}")
+    assert not sdk.available and not sdk.failed, sdk
+    assert sdk.reason.startswith(f"PyPI has no tensorflow-cpu 2.10.1 wheel for Python {py} (the oldest it has is 2.")
+    assert sdk.reason.endswith("give --sdk tensorflow=PYTHON, a Python that has TensorFlow 2.10.1, or --toolchain container")
+
+
 def test_container_toolchain_builds_in_the_release_images(tmp_path):
     """The docker command it would run (no engine is needed to check it)."""
     from opforge.container import ContainerToolchain

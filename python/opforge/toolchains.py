@@ -215,6 +215,13 @@ class PipToolchain:
             return SDK("tensorflow", False, reason=f"Triton {r.name} has no TensorFlow backend "
                        "(it was dropped after 25.02), so there is no TensorFlow library to build")
         version = r.require("tensorflow", "the TensorFlow op library")
+        nearest = nearest_wheel("tensorflow-cpu", Version(version))
+        if nearest != Version(version):  # PyPI answered; op libraries are tied to one TensorFlow (a skip, not a failure)
+            py = f"{sys.version_info.major}.{sys.version_info.minor}"
+            raise ValueError(f"PyPI has no tensorflow-cpu {version} wheel for Python {py}"
+                             + (f" (the oldest it has is {nearest})" if nearest else "")
+                             + f", and a TensorFlow op library must be built against Triton {r.name}'s own {version}: "
+                             f"give --sdk tensorflow=PYTHON, a Python that has TensorFlow {version}, or --toolchain container")
         python = self.venv("tensorflow", [f"tensorflow-cpu=={version}", *_numpy_pin("tensorflow", Version(version))])
         return SDK("tensorflow", True, version=version,
                    match=f"same version: PyPI tensorflow-cpu {version} (the release ships NGC's {version} build)",
