@@ -174,10 +174,10 @@ def test_cuda_architectures_follow_the_release_cuda():
 def test_unknown_release_value_stops_that_library_with_the_reason():
     from opforge.toolchains import PipToolchain
 
-    r2308 = releases.get_release("23.08")
-    assert r2308.pytorch.ngc == releases.UNKNOWN
-    sdk = PipToolchain(r2308).sdk("torch")  # fails before any download
-    assert not sdk.available and "23.08" in sdk.reason and "PyTorch" in sdk.reason and "unknown" in sdk.reason
+    r2507 = releases.get_release("25.07")
+    assert r2507.pytorch.ngc == releases.UNKNOWN
+    sdk = PipToolchain(r2507).sdk("torch")  # fails before any download
+    assert not sdk.available and "25.07" in sdk.reason and "PyTorch" in sdk.reason and "unknown" in sdk.reason
 
 
 def test_a_tensorflow_without_a_wheel_for_this_python_is_not_built_with_what_to_do():

@@ -137,9 +137,9 @@ def test_require_returns_known_values():
 
 def test_require_unknown_names_release_and_field(all_releases):
     with pytest.raises(ValueError) as err:
-        all_releases["23.08"].require("pytorch", "the PyTorch op library")
+        all_releases["25.07"].require("pytorch", "the PyTorch op library")
     message = str(err.value)
-    assert "Triton 23.08" in message and "PyTorch" in message and "unknown" in message
+    assert "Triton 25.07" in message and "PyTorch" in message and "unknown" in message
     assert "not found" in message and "cannot build the PyTorch op library" in message
     for r in all_releases.values():
         for key, label in releases.LABELS.items():
@@ -229,8 +229,8 @@ def test_format_table(all_releases):
     assert lines[0].split()[:3] == ["Triton", "server", "CUDA"]
     rows = [line for line in lines if line[:5] in all_releases]
     assert [row.split()[0] for row in rows] == list(all_releases)
-    row_23_08 = next(row for row in rows if row.startswith("23.08"))
-    assert "?" in row_23_08.split()
+    row_25_07 = next(row for row in rows if row.startswith("25.07"))
+    assert "?" in row_25_07.split()
     assert "1.19.0*" in next(row for row in rows if row.startswith("24.08"))
     assert releases.format_table(all_releases.values()) == table
 
