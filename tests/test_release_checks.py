@@ -195,6 +195,34 @@ def test_a_tensorflow_without_a_wheel_for_this_python_is_not_built_with_what_to_
     assert sdk.reason.endswith("give --sdk tensorflow=PYTHON, a Python that has TensorFlow 2.10.1, or --toolchain container")
 
 
+def test_a_python_given_for_tensorflow_must_have_the_release_s_tensorflow(tmp_path):
+    """--sdk tensorflow=PYTHON: this test's own interpreter (a virtual environment's python, a link that must not
+    be followed), whose TensorFlow is not 23.05's; taken at its word only where the release's is unknown."""
+    from opforge.toolchains import ToolchainError, path_sdk
+
+    tf = pytest.importorskip("tensorflow")
+    have = tf.__version__
+    r2305, unknown = releases.get_release("23.05"), releases.get_release("24.05")
+    assert unknown.tensorflow == releases.UNKNOWN
+    sdk = path_sdk("tensorflow", sys.executable, r2305)
+    if have.startswith("2.12.0"):
+        assert sdk.available and sdk.version == have and sdk.match.startswith("same version: TensorFlow 2.12.0")
+    else:
+        assert not sdk.available
+        assert sdk.reason == (f"--sdk tensorflow={sys.executable} has TensorFlow {have}; Triton 23.05 ships 2.12.0, "
+                              "and an op library loads only in the TensorFlow it was built against")
+    sdk = path_sdk("tensorflow", sys.executable, unknown)
+    assert sdk.available and sdk.version == have and sdk.python == sys.executable
+    assert sdk.match.endswith("taken at its word: Triton 24.05's TensorFlow version is unknown")
+    assert "no TensorFlow backend" in path_sdk("tensorflow", sys.executable, releases.get_release("25.03")).reason
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    with pytest.raises(ToolchainError, match=r"bare/bin/python cannot import tensorflow \(ModuleNotFoundError"):
+        path_sdk("tensorflow", str(bare), unknown)  # a virtual environment's folder stands for its python
+    with pytest.raises(ToolchainError, match="is not a Python that runs here"):
+        path_sdk("tensorflow", str(tmp_path), unknown)
+
+
 def test_container_toolchain_builds_in_the_release_images(tmp_path):
     """The docker command it would run (no engine is needed to check it)."""
     from opforge.container import ContainerToolchain

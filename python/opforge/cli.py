@@ -145,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
                    help="where the release's framework SDKs come from (default auto: container if docker runs, else pip)")
     b.add_argument("--sdk", action="append", type=_sdk_pair, metavar="FRAMEWORK=PATH",
                    help="an SDK folder for one framework (torch package folder, TensorRT_ROOT, ONNXRUNTIME_ROOT, "
-                        "or a Python with the release's TensorFlow); repeatable")
+                        "or a Python (or virtual environment) with the release's TensorFlow); repeatable")
     b.add_argument("--frameworks", nargs="+", type=_framework_names, metavar="FRAMEWORK",
                    help=f"only these (default: all four: {' '.join(FRAMEWORKS)}); space- or comma-separated")
     b.add_argument("--deploy-dir", default="/opt/opforge",

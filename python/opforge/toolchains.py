@@ -18,6 +18,7 @@ an honest word on how exact the match is.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -214,7 +215,10 @@ class PipToolchain:
         if r.tensorflow == NO_BACKEND:
             return SDK("tensorflow", False, reason=f"Triton {r.name} has no TensorFlow backend "
                        "(it was dropped after 25.02), so there is no TensorFlow library to build")
-        version = r.require("tensorflow", "the TensorFlow op library")
+        try:
+            version = r.require("tensorflow", "the TensorFlow op library")
+        except ValueError as e:
+            raise ValueError(f"{e}; where you know it, give --sdk tensorflow=PYTHON, a Python that has it") from None
         nearest = nearest_wheel("tensorflow-cpu", Version(version))
         if nearest != Version(version):  # PyPI answered; op libraries are tied to one TensorFlow (a skip, not a failure)
             py = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -365,7 +369,34 @@ def path_sdk(framework: str, location: str, release: Release) -> SDK:
         return SDK(framework, True, version=str(v), match=f"ONNX Runtime headers from {p}", cmake_args=args)
     if framework == "torch":
         return torch_sdk(p, release, python=None, match=f"torch package folder {p}")
-    if framework == "tensorflow":  # a Python interpreter that has the release's TensorFlow
-        return SDK(framework, True, version=release.tensorflow, match=f"TensorFlow of {p}",
-                   cmake_args=[f"-DOPFORGE_PYTHON={p}"], python=str(p))
+    if framework == "tensorflow":  # not resolved: a virtual environment's python is a link to another
+        return _tensorflow_python(Path(location).expanduser().absolute(), location, release)
     return SDK(framework, False, reason=f"unknown framework {framework!r}")
+
+
+def _tensorflow_python(python: Path, location: str, release: Release) -> SDK:
+    """--sdk tensorflow=PYTHON: an interpreter whose TensorFlow is the release's (an op library is tied to one
+    TensorFlow); where the release's is unknown, the one given is taken at its word, and the manifest says so."""
+    if release.tensorflow == NO_BACKEND:
+        return SDK("tensorflow", False, reason=f"--sdk tensorflow={location}: Triton {release.name} has no "
+                   "TensorFlow backend (it was dropped after 25.02)")
+    if python.is_dir() and (python / "bin" / "python").is_file():  # a virtual environment's folder
+        python = python / "bin" / "python"
+    try:
+        probe = subprocess.run([str(python), "-I", "-c", "import tensorflow as tf; print(tf.__version__)"],
+                               capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    except OSError as e:
+        raise ToolchainError(f"--sdk tensorflow={location}: {python} is not a Python that runs here "
+                             f"({e.strerror or e})") from None
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ToolchainError(f"--sdk tensorflow={location}: {python} cannot import tensorflow ({last})")
+    have = probe.stdout.strip().splitlines()[-1]
+    want = release.version("tensorflow")
+    if want is not None and Version(have).release[:3] != want.release[:3]:
+        return SDK("tensorflow", False, reason=f"--sdk tensorflow={location} has TensorFlow {have}; Triton "
+                   f"{release.name} ships {want}, and an op library loads only in the TensorFlow it was built against")
+    match = (f"same version: TensorFlow {have} of {python}" if want is not None else
+             f"TensorFlow {have} of {python}, taken at its word: Triton {release.name}'s TensorFlow version is unknown")
+    return SDK("tensorflow", True, version=have, match=match, cmake_args=[f"-DOPFORGE_PYTHON={python}"],
+               python=str(python))
