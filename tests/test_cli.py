@@ -130,5 +130,5 @@ def test_frameworks_are_taken_space_or_comma_separated():
     for word, bad in (("torch,caffe", "'caffe'"), ("torch,", "''"), ("Torch", "'Torch'")):
         proc = opforge_cli("build", "--release", "23.05", "--frameworks", word)
         assert proc.returncode == 2, proc.stderr
-        assert (f"argument --frameworks: {bad} is not a framework: expected onnxruntime, tensorflow, torch, tensorrt, "
+        assert (f"argument --frameworks: {bad} is not a framework: expected torch, tensorflow, onnxruntime, tensorrt, "
                 "space- or comma-separated") in proc.stderr.splitlines()[-1]

@@ -9,6 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
+from ._library import FRAMEWORKS
+
 
 def _info(_args: argparse.Namespace) -> int:
     from ._library import LibraryNotBuilt
@@ -34,9 +36,6 @@ def _releases(args: argparse.Namespace) -> int:
     else:
         print(releases.format_table(releases.load_releases()))
     return 0
-
-
-FRAMEWORKS = ("onnxruntime", "tensorflow", "torch", "tensorrt")
 
 
 def _sdk_pair(text: str) -> tuple[str, str]:
