@@ -191,7 +191,7 @@ def test_a_tensorflow_without_a_wheel_for_this_python_is_not_built_with_what_to_
     if py in ("3.8", "3.9", "3.10"):
         pytest.skip(f"PyPI has tensorflow-cpu 2.10.1 for Python {py}")
     assert not sdk.available and not sdk.failed, sdk
-    assert sdk.reason.startswith(f"PyPI has no tensorflow-cpu 2.10.1 wheel for Python {py} (the oldest it has is 2.")
+    assert sdk.reason.startswith(f"PyPI has no tensorflow-cpu 2.10.1 wheel for Python {py} (the nearest newer one it has is 2.")
     assert sdk.reason.endswith("give --sdk tensorflow=PYTHON, a Python that has TensorFlow 2.10.1, or --toolchain container")
 
 

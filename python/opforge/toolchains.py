@@ -223,7 +223,7 @@ class PipToolchain:
         if nearest != Version(version):  # PyPI answered; op libraries are tied to one TensorFlow (a skip, not a failure)
             py = f"{sys.version_info.major}.{sys.version_info.minor}"
             raise ValueError(f"PyPI has no tensorflow-cpu {version} wheel for Python {py}"
-                             + (f" (the oldest it has is {nearest})" if nearest else "")
+                             + (f" (the nearest newer one it has is {nearest})" if nearest else "")
                              + f", and a TensorFlow op library must be built against Triton {r.name}'s own {version}: "
                              f"give --sdk tensorflow=PYTHON, a Python that has TensorFlow {version}, or --toolchain container")
         python = self.venv("tensorflow", [f"tensorflow-cpu=={version}", *_numpy_pin("tensorflow", Version(version))])
