@@ -20,8 +20,8 @@ from importlib import resources
 from packaging.version import Version
 
 try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11; pyproject allows 3.9
+    import tomllib  # novermin: tomli below on Python < 3.11 (pyproject allows 3.9)
+except ModuleNotFoundError:
     import tomli as tomllib
 
 UNKNOWN = "unknown"
