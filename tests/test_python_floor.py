@@ -1,5 +1,5 @@
 """opforge's Python also runs in the interpreters of Triton's containers (the
-python backend route; 3.10 on the Ubuntu 22.04 releases), so the package may
+python backend route: 3.10 and 3.12 from 23.05 on), so the package may
 use nothing newer than the Python floor pyproject.toml declares. vermin reads
 the sources for the standard-library APIs and syntax each one needs."""
 import subprocess
@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,3 +26,14 @@ def test_the_package_needs_no_newer_python_than_pyproject_declares():
                          capture_output=True, text=True)
     assert "Analyzing" in run.stdout, run.stdout + run.stderr  # it read the package
     assert run.returncode == 0, f"opforge needs a newer Python than requires-python's {floor}:\n{run.stdout}{run.stderr}"
+
+
+def test_readme_names_the_releases_whose_python_is_below_the_floor():
+    """README: 22.12–23.04 ship 3.8, where the python backend cannot import
+    opforge; every later release's Python (where the matrix knows it) can."""
+    from opforge import releases
+
+    floor = Version(declared_floor())
+    below = {name for name, release in releases.load_releases().items()
+             if release.version("python") is not None and release.version("python") < floor}
+    assert below == {"22.12", "23.01", "23.02", "23.03", "23.04"}
