@@ -1,5 +1,5 @@
 """opforge's Python also runs in the interpreters of Triton's containers (the
-python backend route: 3.10 and 3.12 from 23.05 on), so the package may
+python backend route: 3.10 in 23.05–24.10, 3.12 in 24.11–26.08), so the package may
 use nothing newer than the Python floor pyproject.toml declares. vermin reads
 the sources for the standard-library APIs and syntax each one needs."""
 import subprocess
@@ -29,8 +29,8 @@ def test_the_package_needs_no_newer_python_than_pyproject_declares():
 
 
 def test_readme_names_the_releases_whose_python_is_below_the_floor():
-    """README: 22.12–23.04 ship 3.8, where the python backend cannot import
-    opforge; every later release's Python (where the matrix knows it) can."""
+    """README: 22.12–23.04 ship 3.8, below the floor (pip will not install
+    opforge there); every later release's Python, where the matrix knows it, is not."""
     from opforge import releases
 
     floor = Version(declared_floor())
