@@ -1,7 +1,7 @@
 # TensorRT adapter: one plugin per op in lib<namespace>_tensorrt.so, registered
 # with TensorRT's plugin registry when the library is loaded. The C++ sources
 # pick the plugin API from NvInferVersion.h (IPluginV3 for 10+, IPluginV2DynamicExt
-# before), so the same sources build against TensorRT 8.6 and 10.x.
+# before), so the same sources build against TensorRT 8.6, 10.x and 11.x.
 #
 # TensorRT is found through TensorRT_ROOT (cache or environment variable): a
 # TensorRT install (include/ and lib/), or just a folder of headers, such as a

@@ -65,10 +65,13 @@ bool remove(const void* creator) {
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+bool add_v2(nv::IPluginCreator& c, const char* ns) { return add(&c, c.getPluginName(), c.getPluginVersion(), ns, 2); }
+
 class Registry final : public nv::IPluginRegistry {
  public:
+#if NV_TENSORRT_MAJOR < 11  // TensorRT 11's registry takes IPluginCreatorInterface only
   bool registerCreator(nv::IPluginCreator& c, nv::AsciiChar const* const ns) noexcept override {
-    return add(&c, c.getPluginName(), c.getPluginVersion(), ns, 2);
+    return add_v2(c, ns);
   }
   nv::IPluginCreator* const* getPluginCreatorList(int32_t* const n) const noexcept override {
     *n = 0;
@@ -79,9 +82,10 @@ class Registry final : public nv::IPluginRegistry {
     Registration* r = find(name, version, ns);
     return r && r->generation == 2 ? static_cast<nv::IPluginCreator*>(r->creator) : nullptr;
   }
+  bool deregisterCreator(nv::IPluginCreator const& c) noexcept override { return remove(&c); }
+#endif
   void setErrorRecorder(nv::IErrorRecorder* const) noexcept override {}
   nv::IErrorRecorder* getErrorRecorder() const noexcept override { return nullptr; }
-  bool deregisterCreator(nv::IPluginCreator const& c) noexcept override { return remove(&c); }
   bool isParentSearchEnabled() const override { return false; }
   void setParentSearchEnabled(bool const) override {}
   PluginLibraryHandle loadLibrary(nv::AsciiChar const*) noexcept override { return nullptr; }
@@ -89,7 +93,7 @@ class Registry final : public nv::IPluginRegistry {
 #if NV_TENSORRT_MAJOR >= 10
   bool registerCreator(nv::IPluginCreatorInterface& c, nv::AsciiChar const* const ns) noexcept override {
     if (std::strcmp(c.getInterfaceInfo().kind, "PLUGIN CREATOR_V3ONE") != 0)
-      return registerCreator(static_cast<nv::IPluginCreator&>(c), ns);
+      return add_v2(static_cast<nv::IPluginCreator&>(c), ns);
     auto& v3 = static_cast<nv::IPluginCreatorV3One&>(c);
     return add(&c, v3.getPluginName(), v3.getPluginVersion(), ns, 3);
   }
