@@ -1,6 +1,7 @@
 # Shared machinery: op registration, the kernel libraries, the per-framework
 # library recipe (visibility + export map), and the build report.
 include_guard(GLOBAL)
+include(CheckCXXCompilerFlag)
 
 set(OPFORGE_CPP_DIR "${CMAKE_CURRENT_LIST_DIR}/..")
 set(OPFORGE_SOURCE_KINDS SPEC KERNELS CUDA)
@@ -89,7 +90,16 @@ function(opforge_add_kernel_libraries)
   # into freshly mapped pages here. Loops start on a 32-byte boundary, so that
   # a small hot loop never straddles one: where the linker happened to put
   # float16 clip's loop across it, an unrelated change made it 15% slower.
-  target_compile_options(opforge_kernels PRIVATE -ffp-contract=off -fno-tree-loop-distribute-patterns -falign-loops=32)
+  # The last two are speed only (GCC's; Clang has no first): a compiler
+  # without one builds the same kernels without it.
+  target_compile_options(opforge_kernels PRIVATE -ffp-contract=off)
+  foreach(flag IN ITEMS -fno-tree-loop-distribute-patterns -falign-loops=32)
+    string(MAKE_C_IDENTIFIER "OPFORGE_CXX_ACCEPTS${flag}" accepted)
+    check_cxx_compiler_flag(${flag} ${accepted})
+    if(${accepted})
+      target_compile_options(opforge_kernels PRIVATE ${flag})
+    endif()
+  endforeach()
   get_property(cuda_srcs GLOBAL PROPERTY OPFORGE_CUDA_SOURCES)
   if(OPFORGE_HAVE_CUDA AND NOT cuda_srcs)
     # Ops without CUDA kernels (their specs declare no cuda): CPU-only

@@ -67,13 +67,13 @@ endif()
 
 set(_build_abi "${_torch_abi}")
 set(_allow_undefined "")
-set(_abi_note "")
+set(_torch_notes "")
 if(OPFORGE_TORCH_CXX11_ABI MATCHES "^[01]$" AND NOT OPFORGE_TORCH_CXX11_ABI STREQUAL _torch_abi)
   # The library must use the ABI of the libtorch it will load with (e.g.
   # NGC's C++11 ABI), not that of the stand-in torch found here.
   set(_build_abi "${OPFORGE_TORCH_CXX11_ABI}")
   set(_allow_undefined ALLOW_UNDEFINED)
-  set(_abi_note "; built with _GLIBCXX_USE_CXX11_ABI=${_build_abi}, unlike these libraries (${_torch_abi})")
+  set(_torch_notes "; built with _GLIBCXX_USE_CXX11_ABI=${_build_abi}, unlike these libraries (${_torch_abi})")
 endif()
 
 opforge_adapter_source(torch/adapter.h _torch_srcs)
@@ -102,14 +102,20 @@ target_compile_options(opforge_torch PRIVATE "-D_GLIBCXX_USE_CXX11_ABI=${_build_
 
 # at::parallel_for (the CPU kernels' threads) runs on torch's threads only when
 # compiled with OpenMP, as torch is (ATen/Config.h: AT_PARALLEL_OPENMP); the
-# OpenMP runtime stays libtorch's own (see torch/adapter.h).
+# OpenMP runtime stays libtorch's own (see torch/adapter.h). That runtime is
+# GCC's libgomp: other compilers' OpenMP calls another runtime's ABI (Clang,
+# icpx: __kmpc_*), which a second OpenMP runtime in the process would answer.
+# Built by them, the torch op's CPU kernels run on the calling thread.
 file(STRINGS "${_torch_inc}/ATen/Config.h" _omp REGEX "^#define AT_PARALLEL_OPENMP 1")
-if(_omp)
+if(_omp AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   target_compile_options(opforge_torch PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fopenmp>)
+elseif(_omp)
+  string(APPEND _torch_notes "; CPU kernels on one thread: torch's OpenMP runtime is GCC's, and "
+         "${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION} compiles OpenMP for another")
 endif()
 if(_torch_version VERSION_GREATER_EQUAL 2.14)
   target_compile_features(opforge_torch PRIVATE cxx_std_20)
 endif()
 
-opforge_report(torch BUILT "torch ${_torch_full}${_abi_note}"
+opforge_report(torch BUILT "torch ${_torch_full}${_torch_notes}"
   VERSION "${_torch_full}" CXX11_ABI "${_build_abi}")
