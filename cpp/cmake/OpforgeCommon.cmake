@@ -90,8 +90,8 @@ function(opforge_add_kernel_libraries)
   # into freshly mapped pages here. Loops start on a 32-byte boundary, so that
   # a small hot loop never straddles one: where the linker happened to put
   # float16 clip's loop across it, an unrelated change made it 15% slower.
-  # The last two are speed only (GCC's; Clang has no first): a compiler
-  # without one builds the same kernels without it.
+  # The last two only tune speed, and Clang refuses the first (GCC's alone):
+  # each is added where the compiler accepts it.
   target_compile_options(opforge_kernels PRIVATE -ffp-contract=off)
   foreach(flag IN ITEMS -fno-tree-loop-distribute-patterns -falign-loops=32)
     string(MAKE_C_IDENTIFIER "OPFORGE_CXX_ACCEPTS${flag}" accepted)
