@@ -86,9 +86,19 @@ def test_clang_torch_build_says_its_cpu_kernels_run_on_one_thread(clang_build):
         pytest.skip("torch is not installed here")
     import torch
 
-    reason = clang_build[1]["torch"]["reason"]
+    build, reports = clang_build
+    reason = reports["torch"]["reason"]
     if "ATen parallel backend: OpenMP" in torch.__config__.parallel_info():
         assert "CPU kernels on one thread: torch's OpenMP runtime is GCC's" in reason, reason
+        # The binary agrees: without _OPENMP, at::parallel_for is its serial path and calls no OpenMP
+        # runtime at all (the GCC build calls libgomp's GOMP_parallel; Clang's would call __kmpc_*).
+        import opforge
+
+        def openmp_calls(library):
+            return sorted(n for n in elf.read(library).undefined if n.startswith(("GOMP_", "__kmpc_", "omp_")))
+
+        assert "GOMP_parallel" in openmp_calls(Path(opforge.library_path("torch")))
+        assert openmp_calls(build / reports["torch"]["library"]) == []
     else:
         assert "one thread" not in reason, reason
 
